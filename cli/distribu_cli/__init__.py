@@ -1,0 +1,1 @@
+"""The `distribu` admin command line."""

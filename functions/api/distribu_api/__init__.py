@@ -1,0 +1,1 @@
+"""The REST API function: FastAPI routers behind API Gateway, through Mangum."""

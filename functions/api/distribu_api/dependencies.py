@@ -1,0 +1,67 @@
+"""Request dependencies: API-key authentication with scopes, pagination, JSON bodies."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, Callable, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+
+from distribu import apikeys, pagination, validation
+from distribu.apikeys import ApiKeyContext
+from distribu.errors import ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def authenticated_key(request: Request) -> ApiKeyContext:
+    """One round trip: key lookup, status/expiry check and rate-limit count together."""
+    context = apikeys.authenticate(apikeys.bearer_key(request.headers.get("authorization")))
+    request.state.rate_limit = (context.limit, context.remaining, context.reset_seconds)
+    return context
+
+
+def require_scope(scope: str) -> Callable[..., ApiKeyContext]:
+    def dependency(key: ApiKeyContext = Depends(authenticated_key)) -> ApiKeyContext:
+        key.require(scope)
+        return key
+
+    dependency.__name__ = f"require_{scope.replace(':', '_')}"
+    return dependency
+
+
+class PageParams(BaseModel):
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: str | None = Query(None, description="1-100, default 50; out-of-range values are clamped."),
+    cursor: str | None = Query(None, description="Opaque; the previous page's nextCursor."),
+) -> PageParams:
+    return PageParams(limit=pagination.clamp_limit(limit), cursor=cursor or None)
+
+
+async def read_json(request: Request) -> Any:
+    """The body parsed with Decimal numbers, so money never passes through a binary float."""
+    raw = await request.body()
+    try:
+        return json.loads(raw or b"", parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationError("Invalid JSON body.") from None
+
+
+async def parse_body(request: Request, model: type[Model]) -> Model:
+    return validation.parse(model, await read_json(request))
+
+
+def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
+    """Documents a body that the route parses itself (after authentication, not before)."""
+    return {"requestBody": {"required": True,
+                            "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+def listing(page: pagination.Page) -> dict[str, Any]:
+    return {"data": page.items, "pagination": {"hasMore": page.has_more, "nextCursor": page.next_cursor}}

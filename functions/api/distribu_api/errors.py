@@ -1,0 +1,43 @@
+"""Every error the API can answer, mapped to the documented envelope in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from distribu.errors import DomainError, RateLimited
+from distribu.validation import field_errors
+
+
+def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def install(app: FastAPI, logger: Any) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        headers = None
+        if isinstance(error, RateLimited):
+            headers = {"Retry-After": str(error.retry_after), "RateLimit-Limit": str(error.limit),
+                       "RateLimit-Remaining": "0", "RateLimit-Reset": str(error.retry_after)}
+        return error_response(error.status_code, error.body(), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        if any(item.get("type") == "json_invalid" for item in error.errors()):
+            return error_response(400, {"error": "Invalid JSON body."})
+        return error_response(400, {"error": "Validation failed.", "details": field_errors(error.errors())})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "Not found.", 405: "Method not allowed."}
+        return error_response(error.status_code, {"error": messages.get(error.status_code, str(error.detail))})
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        logger.exception("Unhandled error")
+        return error_response(500, {"error": "Internal server error."})

@@ -1,0 +1,59 @@
+"""/api/v1/products"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from distribu import catalog
+from distribu.apikeys import ApiKeyContext
+from distribu_api.dependencies import (PageParams, listing, openapi_body, page_params, parse_body,
+                                       require_scope)
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+
+def _active_filter(raw: str | None) -> bool | None:
+    return {"true": True, "false": False}.get((raw or "").strip().lower())
+
+
+@router.get("", summary="List products, newest first")
+def list_products(
+    page: PageParams = Depends(page_params),
+    category: str | None = Query(None, description="Exact category."),
+    search: str | None = Query(None, description="Case-insensitive substring of name, SKU or category."),
+    active: str | None = Query(None, description="true or false; other values are ignored."),
+    key: ApiKeyContext = Depends(require_scope("products:read")),
+) -> dict[str, Any]:
+    result = catalog.list_products(key.company_id, limit=page.limit, cursor=page.cursor, category=category,
+                                   search=search, active=_active_filter(active))
+    return listing(result)
+
+
+@router.get("/{product_id}", summary="Get one product")
+def get_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:read"))) -> dict[str, Any]:
+    return {"data": catalog.get_product(key.company_id, product_id)}
+
+
+@router.post("", status_code=201, summary="Create a product", openapi_extra=openapi_body(catalog.ProductCreate))
+async def create_product(request: Request,
+                         key: ApiKeyContext = Depends(require_scope("products:write"))) -> JSONResponse:
+    data = await parse_body(request, catalog.ProductCreate)
+    product = catalog.create_product(key.company_id, data, key.actor())
+    return JSONResponse(status_code=201, content={"data": product})
+
+
+@router.patch("/{product_id}", summary="Update any fields of a product, stock included",
+              openapi_extra=openapi_body(catalog.ProductUpdate))
+async def update_product(product_id: str, request: Request,
+                         key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
+    data = await parse_body(request, catalog.ProductUpdate)
+    return {"data": catalog.update_product(key.company_id, product_id, data.changes(), key.actor())}
+
+
+@router.delete("/{product_id}", summary="Delete a product")
+def delete_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
+    catalog.delete_product(key.company_id, product_id, key.actor())
+    return {"data": {"id": product_id, "deleted": True}}

@@ -1,0 +1,1 @@
+"""The CSV import function: S3 upload notifications (through SQS) -> preview and apply."""

@@ -1,0 +1,1 @@
+"""The dashboard function: server-rendered pages for a distributor's staff."""

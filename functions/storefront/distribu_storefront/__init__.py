@@ -1,0 +1,1 @@
+"""The storefront function: server-rendered pages for a company's business customers."""

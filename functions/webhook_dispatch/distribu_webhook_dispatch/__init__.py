@@ -1,0 +1,1 @@
+"""The webhook dispatch function: fans events out to webhooks and delivers them."""

@@ -1,0 +1,74 @@
+"""Item keys of the single table. Every tenant item's partition starts from its company.
+
+The only partitions that do not are global lookups that exist before a company is known: a slug
+(storefront URLs), a staff user's email (sign-in) and an API key's hash (authentication).
+"""
+
+from __future__ import annotations
+
+
+def company(company_id: str) -> str:
+    return f"C#{company_id}"
+
+
+COMPANY_SK = "COMPANY"
+
+
+def slug_guard(slug: str) -> tuple[str, str]:
+    return f"SLUG#{slug}", "SLUG"
+
+
+def user_pk(email: str) -> str:
+    return f"USER#{email.strip().lower()}"
+
+
+USER_PROFILE_SK = "PROFILE"
+
+
+def member_sk(user_id: str) -> str:
+    return f"MEMBER#{user_id}"
+
+
+def membership_sk(company_id: str) -> str:
+    return f"MEMBERSHIP#{company_id}"
+
+
+def product_sk(product_id: str) -> str:
+    return f"PRODUCT#{product_id}"
+
+
+def sku_guard_sk(sku: str) -> str:
+    """SKUs are unique per company regardless of case: ``wdg-1`` and ``WDG-1`` are the same SKU."""
+    return f"SKU#{sku.strip().lower()}"
+
+
+def api_key_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+API_KEY_SK = "APIKEY"
+
+
+def api_key_pointer_sk(key_id: str) -> str:
+    return f"APIKEY#{key_id}"
+
+
+def audit_sk(timestamp: str, entry_id: str) -> str:
+    return f"AUDIT#{timestamp}#{entry_id}"
+
+
+def event_sk(timestamp: str, event_id: str) -> str:
+    return f"EVENT#{timestamp}#{event_id}"
+
+
+def listing(company_id: str, kind: str) -> str:
+    """GSI1 partition listing one kind of record of a company, newest first."""
+    return f"C#{company_id}#{kind}"
+
+
+def listing_sort(created_at: str, record_id: str) -> str:
+    return f"{created_at}#{record_id}"
+
+
+def id_from_listing_sort(sort_key: str) -> str:
+    return sort_key.rsplit("#", 1)[-1]

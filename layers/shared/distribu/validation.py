@@ -1,0 +1,80 @@
+"""Pydantic building blocks shared by the request models, and one translation of their errors.
+
+Every validation problem becomes ``400 {"error": "Validation failed.", "details": [...]}`` with the
+field named, whether it came through the API, the CLI or a CSV row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Sequence, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator
+from pydantic import ValidationError as PydanticValidationError
+
+from distribu.errors import ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError("must be a number")
+    try:
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise ValueError("must be a number") from None
+    if not amount.is_finite():
+        raise ValueError("must be a finite number")
+    if amount < 0:
+        raise ValueError("must be at least 0")
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):  # type: ignore[operator]
+        raise ValueError("must have at most 2 decimal places")
+    if amount >= Decimal("1e12"):
+        raise ValueError("is too large")
+    return amount.quantize(Decimal("0.01"))
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+
+
+def _optional_text(value: Any) -> Any:
+    """Blank optional strings mean "not set"."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+BlankIsNone = BeforeValidator(_optional_text)
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")) or len(value) > 2048 or " " in value:
+        raise ValueError("must be an http or https URL of at most 2048 characters")
+    return value
+
+
+HttpUrlText = AfterValidator(_http_url)
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic's error list -> ``[{"field": "price", "message": "..."}]``."""
+    details = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        message = str(error.get("msg", "is invalid"))
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        if error.get("type") == "extra_forbidden":
+            message = "is not a known field"
+        details.append({"field": ".".join(location) or "body", "message": message})
+    return details
+
+
+def parse(model: type[Model], data: Any) -> Model:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as error:
+        raise ValidationError("Validation failed.", details=field_errors(error.errors())) from None

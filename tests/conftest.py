@@ -1,0 +1,101 @@
+"""Fixtures: moto with the template's resources, and a way to call functions as API Gateway does."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator
+from urllib.parse import urlencode
+
+import pytest
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+from distribu_local.apigateway import LambdaContext, http_api_event  # noqa: E402
+from distribu_local.template import Stack  # noqa: E402
+
+
+def reset_caches() -> None:
+    from distribu import apikeys, aws, config
+
+    aws.reset_clients()
+    config.get_settings.cache_clear()
+    apikeys._window_seen.clear()
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    """Fresh moto account with every table, queue and bucket of template.yaml."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        built = Stack(parameters={"SessionSecret": "test-session-secret-0123456789abcdef"})
+        built.create_resources(boto3.Session(region_name="us-east-1"))
+        saved = dict(os.environ)
+        os.environ.update(built.function_environment())
+        os.environ["DISTRIBU_ENV"] = "local"
+        reset_caches()
+        try:
+            yield built
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            reset_caches()
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def call_api(method: str, path: str, *, key: str | None = None, json_body: Any = None, raw_body: str | None = None,
+             query: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> ApiResponse:
+    from distribu_api.handler import lambda_handler
+
+    request_headers = {"content-type": "application/json", **(headers or {})}
+    if key is not None:
+        request_headers["authorization"] = f"Bearer {key}"
+    body = raw_body if raw_body is not None else (json.dumps(json_body) if json_body is not None else None)
+    event = http_api_event(method, path, query=urlencode(query or {}), headers=request_headers, body=body,
+                           route_key=f"{method} /api/v1/{{proxy+}}")
+    result = lambda_handler(event, LambdaContext(function_name="api"))
+    text = result.get("body") or ""
+    return ApiResponse(result["statusCode"], {k.lower(): v for k, v in (result.get("headers") or {}).items()},
+                       json.loads(text) if text else None)
+
+
+@dataclass
+class Tenant:
+    company_id: str
+    slug: str
+    key: str
+    key_id: str
+
+
+def make_tenant(name: str, scopes: list[str] | None = None, rate_limit: int = 1000) -> Tenant:
+    from distribu import apikeys, audit, companies
+
+    company = companies.create_company(name, f"owner@{name.lower().replace(' ', '')}.test", "correct-horse-1")
+    view, raw = apikeys.create_api_key(company.id, "tests", scopes or list(apikeys.SCOPES),
+                                       audit.Actor("USER", "owner", "Owner"), rate_limit=rate_limit)
+    return Tenant(company.id, company.slug, raw, view["id"])
+
+
+@pytest.fixture
+def tenant(stack: Stack) -> Tenant:
+    return make_tenant("Acme Distributors")
+
+
+@pytest.fixture
+def other_tenant(stack: Stack) -> Tenant:
+    return make_tenant("Globex Wholesale")
