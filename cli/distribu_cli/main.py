@@ -1,0 +1,122 @@
+"""``distribu``: the admin command line. Prints JSON; exits non-zero with ``{"error": ...}`` on stderr.
+
+Targets the local stack unless told otherwise: with ``TABLE_NAME`` set, it uses the environment as
+it is (``AWS_ENDPOINT_URL`` for another emulator, nothing for real AWS, where a deployed stack's
+table name comes from the stack's ``TableName`` output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+LOCAL_DEFAULTS = {
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+    "TABLE_NAME": "distribu-local-Table",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+}
+
+
+def _target_environment() -> None:
+    if "TABLE_NAME" not in os.environ:
+        for name, value in LOCAL_DEFAULTS.items():
+            os.environ.setdefault(name, value)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def _company_id(slug: str) -> str:
+    from distribu import companies
+
+    return companies.get_company_by_slug(slug).id
+
+
+def _cli_actor() -> Any:
+    from distribu import audit
+
+    return audit.Actor("SYSTEM", "cli", "distribu CLI")
+
+
+def company_create(args: argparse.Namespace) -> Any:
+    from distribu import companies
+
+    return companies.create_company(args.name, args.owner_email, args.owner_password, slug=args.slug).public()
+
+
+def api_key_create(args: argparse.Namespace) -> Any:
+    from distribu import apikeys, companies
+
+    company = companies.get_company_by_slug(args.company)
+    view, raw_key = apikeys.create_api_key(company.id, args.name, apikeys.parse_scopes(args.scopes), _cli_actor(),
+                                           expires_at=args.expires_at, rate_limit=company.rate_limit_per_minute)
+    return {"id": view["id"], "key": raw_key, "prefix": view["prefix"], "scopes": view["scopes"],
+            "expiresAt": view["expiresAt"]}
+
+
+def api_key_revoke(args: argparse.Namespace) -> Any:
+    from distribu import apikeys
+
+    return apikeys.revoke_api_key(_company_id(args.company), args.id, _cli_actor())
+
+
+def api_key_list(args: argparse.Namespace) -> Any:
+    from distribu import apikeys
+
+    return apikeys.list_api_keys(_company_id(args.company))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="distribu", description="Distribu admin commands (JSON output).")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    company = groups.add_parser("company", help="companies").add_subparsers(dest="action", required=True)
+    create = company.add_parser("create", help="create a company and its OWNER")
+    create.add_argument("--name", required=True)
+    create.add_argument("--owner-email", required=True)
+    create.add_argument("--owner-password", required=True)
+    create.add_argument("--slug", help="defaults to one derived from the name")
+    create.set_defaults(run=company_create)
+
+    api_key = groups.add_parser("api-key", help="API keys").add_subparsers(dest="action", required=True)
+    create = api_key.add_parser("create", help="create a key; the key is printed once")
+    create.add_argument("--company", required=True, metavar="SLUG")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", required=True, help="comma-separated, e.g. products:read,orders:write")
+    create.add_argument("--expires-at", metavar="ISO8601")
+    create.set_defaults(run=api_key_create)
+    revoke = api_key.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("--company", required=True, metavar="SLUG")
+    revoke.add_argument("--id", required=True, metavar="KEY_ID")
+    revoke.set_defaults(run=api_key_revoke)
+    listing = api_key.add_parser("list", help="list a company's keys")
+    listing.add_argument("--company", required=True, metavar="SLUG")
+    listing.set_defaults(run=api_key_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _target_environment()
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from distribu.errors import DomainError
+
+    run: Callable[[argparse.Namespace], Any] = args.run
+    try:
+        result = run(args)
+    except DomainError as error:
+        print(json.dumps(error.body()), file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        print(json.dumps({"error": f"Could not reach the stack's data: {error}"}), file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
