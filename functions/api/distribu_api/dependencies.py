@@ -1,4 +1,8 @@
-"""Request dependencies: API-key authentication with scopes, pagination, JSON bodies."""
+"""Request dependencies: API-key authentication with scopes, pagination, JSON bodies.
+
+Dependencies and routes are ``async`` although boto3 blocks: a Lambda container serves one request at
+a time, so blocking the loop costs nothing, while sync functions would each hop to a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from distribu.errors import ValidationError
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def authenticated_key(request: Request) -> ApiKeyContext:
+async def authenticated_key(request: Request) -> ApiKeyContext:
     """One round trip: key lookup, status/expiry check and rate-limit count together."""
     context = apikeys.authenticate(apikeys.bearer_key(request.headers.get("authorization")))
     request.state.rate_limit = (context.limit, context.remaining, context.reset_seconds)
@@ -24,7 +28,7 @@ def authenticated_key(request: Request) -> ApiKeyContext:
 
 
 def require_scope(scope: str) -> Callable[..., ApiKeyContext]:
-    def dependency(key: ApiKeyContext = Depends(authenticated_key)) -> ApiKeyContext:
+    async def dependency(key: ApiKeyContext = Depends(authenticated_key)) -> ApiKeyContext:
         key.require(scope)
         return key
 
@@ -37,7 +41,7 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: str | None = Query(None, description="1-100, default 50; out-of-range values are clamped."),
     cursor: str | None = Query(None, description="Opaque; the previous page's nextCursor."),
 ) -> PageParams:

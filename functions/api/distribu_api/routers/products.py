@@ -19,8 +19,8 @@ def _active_filter(raw: str | None) -> bool | None:
     return {"true": True, "false": False}.get((raw or "").strip().lower())
 
 
-@router.get("", summary="List products, newest first")
-def list_products(
+@router.get("", response_model=None, summary="List products, newest first")
+async def list_products(
     page: PageParams = Depends(page_params),
     category: str | None = Query(None, description="Exact category."),
     search: str | None = Query(None, description="Case-insensitive substring of name, SKU or category."),
@@ -32,12 +32,12 @@ def list_products(
     return listing(result)
 
 
-@router.get("/{product_id}", summary="Get one product")
-def get_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:read"))) -> dict[str, Any]:
+@router.get("/{product_id}", response_model=None, summary="Get one product")
+async def get_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:read"))) -> dict[str, Any]:
     return {"data": catalog.get_product(key.company_id, product_id)}
 
 
-@router.post("", status_code=201, summary="Create a product", openapi_extra=openapi_body(catalog.ProductCreate))
+@router.post("", status_code=201, response_model=None, summary="Create a product", openapi_extra=openapi_body(catalog.ProductCreate))
 async def create_product(request: Request,
                          key: ApiKeyContext = Depends(require_scope("products:write"))) -> JSONResponse:
     data = await parse_body(request, catalog.ProductCreate)
@@ -45,7 +45,7 @@ async def create_product(request: Request,
     return JSONResponse(status_code=201, content={"data": product})
 
 
-@router.patch("/{product_id}", summary="Update any fields of a product, stock included",
+@router.patch("/{product_id}", response_model=None, summary="Update any fields of a product, stock included",
               openapi_extra=openapi_body(catalog.ProductUpdate))
 async def update_product(product_id: str, request: Request,
                          key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
@@ -53,7 +53,7 @@ async def update_product(product_id: str, request: Request,
     return {"data": catalog.update_product(key.company_id, product_id, data.changes(), key.actor())}
 
 
-@router.delete("/{product_id}", summary="Delete a product")
-def delete_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
+@router.delete("/{product_id}", response_model=None, summary="Delete a product")
+async def delete_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
     catalog.delete_product(key.company_id, product_id, key.actor())
     return {"data": {"id": product_id, "deleted": True}}

@@ -1,0 +1,71 @@
+"""Cold import + first request of each function's handler, as a ratio to a minimal handler on the same
+stack (FastAPI + Mangum + a boto3 client for HTTP functions; a boto3 client for the others), measured
+in the same run, alternating, median of several fresh interpreters. Goal: <= 1.10x.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from common import SEARCH_PATH, median, moto_stack, report, seed_tenant
+
+PROBE = Path(__file__).with_name("cold_start_probe.py")
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
+
+
+def probe(target: str, event: dict, environment: dict[str, str]) -> float:
+    completed = subprocess.run([sys.executable, str(PROBE), target, json.dumps(event)], capture_output=True,
+                               text=True, env={**os.environ, **environment, "BENCH_SYS_PATH": json.dumps(SEARCH_PATH)},
+                               check=True)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    if result["status"] >= 500:
+        raise RuntimeError(f"{target} answered {result['status']}")
+    return result["seconds"]
+
+
+def sqs_event(body: dict) -> dict:
+    return {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": json.dumps(body), "attributes": {},
+                         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"}]}
+
+
+def main() -> None:
+    from distribu_local.apigateway import http_api_event
+
+    with moto_stack() as environment:
+        tenant = seed_tenant(products=5)
+        product_id, slug = tenant["product_ids"][0], tenant["company"].slug
+        auth = {"authorization": f"Bearer {tenant['key']}"}
+        stream_record = {"eventName": "INSERT", "dynamodb": {"NewImage": {"entity": {"S": "EVENT"},
+                                                                          "eventType": {"S": "product.updated"}}}}
+        functions = [
+            ("api", "distribu_api.handler.lambda_handler", "baseline:http",
+             http_api_event("GET", f"/api/v1/products/{product_id}", headers=auth, route_key="GET /api/v1/{proxy+}")),
+            ("storefront", "distribu_storefront.handler.lambda_handler", "baseline:http",
+             http_api_event("GET", f"/store/{slug}", route_key="GET /store/{proxy+}")),
+            ("dashboard", "distribu_dashboard.handler.lambda_handler", "baseline:http",
+             http_api_event("GET", "/dashboard", route_key="GET /dashboard")),
+            ("webhook_dispatch", "distribu_webhook_dispatch.handler.lambda_handler", "baseline:worker",
+             sqs_event(stream_record)),
+            ("low_stock_mailer", "distribu_low_stock_mailer.handler.lambda_handler", "baseline:worker",
+             sqs_event(stream_record)),
+            ("csv_import", "distribu_csv_import.handler.lambda_handler", "baseline:worker",
+             sqs_event({"Event": "s3:TestEvent"})),
+        ]
+        rows = []
+        for name, target, baseline, event in functions:
+            ours, floor = [], []
+            for _ in range(RUNS):
+                floor.append(probe(baseline, event, environment))
+                ours.append(probe(target, event, environment))
+            rows.append((name, f"{median(ours) / median(floor):.2f}x of {baseline} "
+                               f"({median(ours) * 1000:.0f} ms vs {median(floor) * 1000:.0f} ms, median of {RUNS})"))
+        report("Cold import + first request, ratio to the minimal handler on the same stack", rows)
+
+
+if __name__ == "__main__":
+    main()

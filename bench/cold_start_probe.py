@@ -1,0 +1,68 @@
+"""Runs in a fresh interpreter: import one handler, serve one request, print the elapsed seconds.
+
+Usage: python cold_start_probe.py TARGET EVENT_JSON, where TARGET is a handler path such as
+``distribu_api.handler.lambda_handler`` or one of the baselines ``baseline:http`` / ``baseline:worker``.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import importlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+
+def baseline_http() -> object:
+    """The floor for an HTTP function: FastAPI + Mangum + one boto3 DynamoDB call."""
+    import boto3
+    from fastapi import FastAPI
+    from mangum import Mangum
+
+    app = FastAPI()
+    client = boto3.client("dynamodb")
+
+    @app.get("/{path:path}")
+    def read(path: str) -> dict:
+        client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "x"}, "SK": {"S": path}})
+        return {"ok": True}
+
+    return Mangum(app, lifespan="off")
+
+
+def baseline_worker() -> object:
+    """The floor for a queue function: one boto3 DynamoDB call per batch."""
+    import boto3
+
+    client = boto3.client("dynamodb")
+
+    def handler(event: dict, context: object) -> dict:
+        client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "x"}, "SK": {"S": "y"}})
+        return {"batchItemFailures": []}
+
+    return handler
+
+
+def main() -> None:
+    target, event = sys.argv[1], json.loads(sys.argv[2])
+    sys.path[:0] = json.loads(os.environ["BENCH_SYS_PATH"])
+    from distribu_local.apigateway import LambdaContext
+
+    if target == "baseline:http":
+        handler = baseline_http()
+    elif target == "baseline:worker":
+        handler = baseline_worker()
+    else:
+        module_name, name = target.rsplit(".", 1)
+        handler = getattr(importlib.import_module(module_name), name)
+    result = handler(event, LambdaContext())
+    elapsed = time.perf_counter() - STARTED
+    status = result.get("statusCode", 200) if isinstance(result, dict) else 200
+    print(json.dumps({"seconds": elapsed, "status": status}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Shared bench plumbing: a moto server with the template's resources, a seeded tenant, round-trip counts.
+
+Benchmarks print ratios against a baseline measured in the same run (the machine is shared and
+noisy) and DynamoDB round trips per operation, which are exact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTION_DIRS = ["functions/api", "functions/storefront", "functions/dashboard", "functions/webhook_dispatch",
+                 "functions/low_stock_mailer", "functions/csv_import"]
+SEARCH_PATH = [str(ROOT / "layers/shared"), str(ROOT / "local"), str(ROOT / "cli")] + [str(ROOT / d) for d in FUNCTION_DIRS]
+sys.path[:0] = [path for path in SEARCH_PATH if path not in sys.path]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING", "DISTRIBU_ENV": "local"}
+
+
+@contextmanager
+def moto_stack() -> Iterator[dict[str, str]]:
+    """A moto server on a free port with every resource of template.yaml; yields the functions' env."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        import boto3
+
+        from distribu_local.template import Stack
+
+        environment = aws_environment(f"http://127.0.0.1:{port}")
+        os.environ.update(environment)
+        stack = Stack(parameters={"SessionSecret": "bench-session-secret-0123456789abcdef"})
+        stack.create_resources(boto3.Session())
+        environment.update(stack.function_environment())
+        environment["DISTRIBU_ENV"] = "local"
+        os.environ.update(environment)
+        from distribu import aws, config
+
+        aws.reset_clients()
+        config.get_settings.cache_clear()
+        yield environment
+    finally:
+        server.stop()
+
+
+def seed_tenant(products: int = 60, rate_limit: int = 1_000_000) -> dict[str, Any]:
+    from distribu import apikeys, audit, catalog, companies
+
+    company = companies.create_company("Bench Supply", "owner@bench.test", "bench-password-1")
+    actor = audit.Actor("SYSTEM", "bench", "bench")
+    _, key = apikeys.create_api_key(company.id, "bench", list(apikeys.SCOPES), actor, rate_limit=rate_limit)
+    ids = [catalog.create_product(company.id, catalog.ProductCreate(
+        name=f"Product {number}", sku=f"B-{number:04d}", category=["Tools", "Fasteners", "Safety"][number % 3],
+        price=number % 50 + 1, stock=100), actor)["id"] for number in range(products)]
+    return {"company": company, "key": key, "product_ids": ids}
+
+
+class RoundTrips:
+    """Counts the HTTP requests the domain package's DynamoDB client sends."""
+
+    def __init__(self) -> None:
+        from distribu.aws import dynamodb
+
+        self.count = 0
+        dynamodb().meta.events.register("before-send.dynamodb", self._count)
+
+    def _count(self, **_: Any) -> None:
+        self.count += 1
+
+    def measure(self, operation: Callable[[], Any]) -> int:
+        before = self.count
+        operation()
+        return self.count - before
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def report(title: str, rows: list[tuple[str, str]]) -> None:
+    print(f"\n== {title}")
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name.ljust(width)}  {value}")
+
+
+def api_call(method: str, path: str, key: str, query: str = "", body: Any = None,
+             headers: dict[str, str] | None = None) -> dict[str, Any]:
+    from distribu_api.handler import lambda_handler
+    from distribu_local.apigateway import LambdaContext, http_api_event
+
+    event = http_api_event(method, path, query=query, headers={"authorization": f"Bearer {key}",
+                                                               "content-type": "application/json", **(headers or {})},
+                           body=json.dumps(body) if body is not None else None, route_key=f"{method} /api/v1/{{proxy+}}")
+    result = lambda_handler(event, LambdaContext(function_name="api"))
+    return {"status": result["statusCode"], "body": json.loads(result["body"]) if result.get("body") else None}
