@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from distribu_api import errors
-from distribu_api.routers import products
+from distribu_api.routers import customers, orders, products
 
 API_PREFIX = "/api/v1"
 
@@ -51,6 +51,7 @@ def create_app(logger: Any) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app, logger)
-    app.include_router(products.router, prefix=API_PREFIX)
+    for router in (products.router, orders.router, customers.router):
+        app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(RateLimitHeaders)
     return app

@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from distribu import apikeys, pagination, validation
 from distribu.apikeys import ApiKeyContext
 from distribu.errors import ValidationError
+from distribu.idempotency import AlsoWrite, IdempotencyGuard, request_fingerprint
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -69,3 +71,28 @@ def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
 
 def listing(page: pagination.Page) -> dict[str, Any]:
     return {"data": page.items, "pagination": {"hasMore": page.has_more, "nextCursor": page.next_cursor}}
+
+
+async def idempotency_guard(request: Request,
+                            key: ApiKeyContext = Depends(authenticated_key)) -> IdempotencyGuard | None:
+    """Honours ``Idempotency-Key`` on POST and PATCH: replays, 409 while in flight, 422 on reuse."""
+    header = request.headers.get("idempotency-key")
+    if header is None or request.method not in ("POST", "PATCH"):
+        return None
+    guard = IdempotencyGuard(key.company_id, key.key_id, header,
+                             request_fingerprint(request.method, request.url.path, await request.body()))
+    guard.acquire()
+    request.state.idempotency = guard
+    return guard
+
+
+def record_with(guard: IdempotencyGuard | None, status: int) -> AlsoWrite | None:
+    """Transaction items that finish the idempotency key inside the change's own write."""
+    return guard.recorder(status) if guard else None
+
+
+def respond(guard: IdempotencyGuard | None, status: int, resource: Any) -> JSONResponse:
+    body = {"data": resource}
+    if guard:
+        guard.finish(status, body)
+    return JSONResponse(status_code=status, content=body)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from distribu.errors import DomainError, RateLimited
+from distribu.idempotency import Replay
 from distribu.validation import field_errors
 
 
@@ -17,9 +18,20 @@ def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | 
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
+def _release_idempotency(request: Request) -> None:
+    guard = getattr(request.state, "idempotency", None)
+    if guard:
+        guard.release()
+
+
 def install(app: FastAPI, logger: Any) -> None:
+    @app.exception_handler(Replay)
+    async def replay(_: Request, stored: Replay) -> JSONResponse:
+        return JSONResponse(status_code=stored.status, content=stored.body, headers={"Idempotent-Replayed": "true"})
+
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+        _release_idempotency(request)
         headers = None
         if isinstance(error, RateLimited):
             headers = {"Retry-After": str(error.retry_after), "RateLimit-Limit": str(error.limit),
@@ -27,7 +39,8 @@ def install(app: FastAPI, logger: Any) -> None:
         return error_response(error.status_code, error.body(), headers)
 
     @app.exception_handler(RequestValidationError)
-    async def request_invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        _release_idempotency(request)
         if any(item.get("type") == "json_invalid" for item in error.errors()):
             return error_response(400, {"error": "Invalid JSON body."})
         return error_response(400, {"error": "Validation failed.", "details": field_errors(error.errors())})
@@ -38,6 +51,10 @@ def install(app: FastAPI, logger: Any) -> None:
         return error_response(error.status_code, {"error": messages.get(error.status_code, str(error.detail))})
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
         logger.exception("Unhandled error")
+        try:
+            _release_idempotency(request)
+        except Exception:  # noqa: BLE001 - the 500 below is what matters now
+            logger.exception("Could not release the idempotency key")
         return error_response(500, {"error": "Internal server error."})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from distribu import audit, clock, dynamo, ids, keys, outbox
+from distribu.idempotency import AlsoWrite, extra_items
 from distribu.errors import Conflict, NotFound
 from distribu.pagination import IndexQuery, Page, query_page
 from distribu.serialize import jsonable
@@ -16,6 +16,7 @@ from distribu.validation import BlankIsNone, HttpUrlText, Money
 UNITS = ("each", "case", "pallet", "box", "bag", "roll", "sheet", "lb", "oz", "kg", "L", "mL")
 MAX_STOCK = 1_000_000_000
 SKU_TAKEN = "A product with this SKU already exists."
+IN_FLIGHT_ELSEWHERE = "The product is being changed by someone else; try again."
 NOT_FOUND = "Product not found."
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -108,7 +109,8 @@ def _sku_guard(company_id: str, sku: str, product_id: str) -> dict[str, Any]:
                        "productId": product_id, "sku": sku}, condition="attribute_not_exists(PK)")
 
 
-def create_product(company_id: str, data: ProductCreate, actor: audit.Actor) -> dict[str, Any]:
+def create_product(company_id: str, data: ProductCreate, actor: audit.Actor, *,
+                   also_write: AlsoWrite | None = None) -> dict[str, Any]:
     """Product + SKU guard + audit + ``product.updated`` event, in one transaction."""
     product_id = ids.new_id()
     now = clock.now_iso()
@@ -121,11 +123,14 @@ def create_product(company_id: str, data: ProductCreate, actor: audit.Actor) -> 
     writes += [
         audit.entry(company_id, actor, "ProductCreated", "Product", product_id, {"after": view}, at=now),
         outbox.event(company_id, "product.updated", view, at=now),
+        *extra_items(also_write, view),
     ]
     try:
         dynamo.transact(writes)
-    except dynamo.TransactionCancelled:
-        raise Conflict(SKU_TAKEN) from None
+    except dynamo.TransactionCancelled as cancelled:
+        if 1 in cancelled.failed_indexes() and data.sku:
+            raise Conflict(SKU_TAKEN) from None
+        raise Conflict(IN_FLIGHT_ELSEWHERE) from None
     return view
 
 
@@ -141,7 +146,8 @@ def get_product(company_id: str, product_id: str) -> dict[str, Any]:
 
 
 def update_product(company_id: str, product_id: str, changes: dict[str, Any], actor: audit.Actor, *,
-                   action: str = "ProductUpdated", attempts: int = 4) -> dict[str, Any]:
+                   action: str = "ProductUpdated", also_write: AlsoWrite | None = None,
+                   attempts: int = 4) -> dict[str, Any]:
     """Apply ``changes`` (already validated) with optimistic concurrency on the product's version.
 
     A concurrent order that moved stock in between makes the write retry on fresh data, so nobody's
@@ -171,16 +177,19 @@ def update_product(company_id: str, product_id: str, changes: dict[str, Any], ac
         writes += [
             audit.entry(company_id, actor, action, "Product", product_id, audit.diff(before, after), at=now),
             outbox.event(company_id, "product.updated", after, at=now),
+            *extra_items(also_write, after),
         ]
         try:
             dynamo.transact(writes)
             return after
         except dynamo.TransactionCancelled as cancelled:
             failed = cancelled.failed_indexes()
-            if failed and failed != [0]:
+            if any(writes[index].get("Put", {}).get("Item", {}).get("entity", {}).get("S") == "SKU" for index in failed):
                 raise Conflict(SKU_TAKEN) from None
+            if failed != [0]:
+                raise Conflict(IN_FLIGHT_ELSEWHERE) from None
             # The product changed (or vanished) since we read it: read again.
-    raise Conflict("The product is being changed by someone else; try again.")
+    raise Conflict(IN_FLIGHT_ELSEWHERE)
 
 
 def delete_product(company_id: str, product_id: str, actor: audit.Actor) -> None:
@@ -194,10 +203,18 @@ def delete_product(company_id: str, product_id: str, actor: audit.Actor) -> None
                                   {"before": to_api(current)}))
         try:
             dynamo.transact(writes)
-            return
         except dynamo.TransactionCancelled:
             continue
-    raise Conflict("The product is being changed by someone else; try again.")
+        _delete_price_overrides(company_id, product_id)
+        return
+    raise Conflict(IN_FLIGHT_ELSEWHERE)
+
+
+def _delete_price_overrides(company_id: str, product_id: str) -> None:
+    """Customers' custom prices for a deleted product go with it."""
+    from distribu import pricing
+
+    pricing.delete_overrides_of_product(company_id, product_id)
 
 
 def list_products(company_id: str, *, limit: int, cursor: str | None, category: str | None = None,
@@ -224,7 +241,3 @@ def list_products(company_id: str, *, limit: int, cursor: str | None, category: 
     page = query_page(spec, limit=limit, cursor=cursor)
     page.items = [to_api(item) for item in page.items]
     return page
-
-
-def money(value: Decimal | int | float) -> Decimal:
-    return dynamo.as_decimal(value).quantize(Decimal("0.01"))

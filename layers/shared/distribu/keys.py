@@ -72,3 +72,37 @@ def listing_sort(created_at: str, record_id: str) -> str:
 
 def id_from_listing_sort(sort_key: str) -> str:
     return sort_key.rsplit("#", 1)[-1]
+
+
+def customer_sk(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
+
+
+def email_guard_sk(email: str) -> str:
+    return f"EMAIL#{email}"
+
+
+def price_override_sk(customer_id: str, product_id: str) -> str:
+    return f"PRICE#{customer_id}#{product_id}"
+
+
+def price_overrides_prefix(customer_id: str) -> str:
+    return f"PRICE#{customer_id}#"
+
+
+def overrides_of_product(company_id: str, product_id: str) -> str:
+    """GSI1 partition of every customer's override of one product (cleaned up with the product)."""
+    return f"C#{company_id}#PRICE#{product_id}"
+
+
+def order_sk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def customer_orders(company_id: str, customer_id: str) -> str:
+    """GSI2 partition: one customer's orders, newest first."""
+    return f"C#{company_id}#CUSTOMER#{customer_id}#ORDER"
+
+
+def idempotency_sk(key_id: str, idempotency_key: str) -> str:
+    return f"IDEMPOTENCY#{key_id}#{idempotency_key}"

@@ -67,6 +67,7 @@ class IndexQuery:
     partition: str
     start_key: Callable[[str], dict[str, str]]  # sort key value -> the full ExclusiveStartKey
     sk_prefix: str | None = None
+    sk_between: tuple[str, str] | None = None
     filter_expression: str | None = None
     names: dict[str, str] | None = None
     values: dict[str, Any] | None = None
@@ -84,6 +85,10 @@ def query_page(spec: IndexQuery, *, limit: int, cursor: str | None) -> Page:
         names["#sk"] = spec.sk_name
         values[":skp"] = spec.sk_prefix
         key_condition += " AND begins_with(#sk, :skp)"
+    elif spec.sk_between:
+        names["#sk"] = spec.sk_name
+        values[":sklo"], values[":skhi"] = spec.sk_between
+        key_condition += " AND #sk BETWEEN :sklo AND :skhi"
     request: dict[str, Any] = {
         "TableName": table_name(),
         "KeyConditionExpression": key_condition,

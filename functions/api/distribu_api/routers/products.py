@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 
 from distribu import catalog
 from distribu.apikeys import ApiKeyContext
-from distribu_api.dependencies import (PageParams, listing, openapi_body, page_params, parse_body,
-                                       require_scope)
+from distribu.idempotency import IdempotencyGuard
+from distribu_api.dependencies import (PageParams, idempotency_guard, listing, openapi_body, page_params,
+                                       parse_body, record_with, require_scope, respond)
 
 router = APIRouter(prefix="/products", tags=["products"])
 
@@ -33,27 +34,33 @@ async def list_products(
 
 
 @router.get("/{product_id}", response_model=None, summary="Get one product")
-async def get_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:read"))) -> dict[str, Any]:
+async def get_product(product_id: str,
+                      key: ApiKeyContext = Depends(require_scope("products:read"))) -> dict[str, Any]:
     return {"data": catalog.get_product(key.company_id, product_id)}
 
 
-@router.post("", status_code=201, response_model=None, summary="Create a product", openapi_extra=openapi_body(catalog.ProductCreate))
-async def create_product(request: Request,
-                         key: ApiKeyContext = Depends(require_scope("products:write"))) -> JSONResponse:
+@router.post("", status_code=201, response_model=None, summary="Create a product",
+             openapi_extra=openapi_body(catalog.ProductCreate))
+async def create_product(request: Request, key: ApiKeyContext = Depends(require_scope("products:write")),
+                         guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     data = await parse_body(request, catalog.ProductCreate)
-    product = catalog.create_product(key.company_id, data, key.actor())
-    return JSONResponse(status_code=201, content={"data": product})
+    product = catalog.create_product(key.company_id, data, key.actor(), also_write=record_with(guard, 201))
+    return respond(guard, 201, product)
 
 
 @router.patch("/{product_id}", response_model=None, summary="Update any fields of a product, stock included",
               openapi_extra=openapi_body(catalog.ProductUpdate))
 async def update_product(product_id: str, request: Request,
-                         key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
+                         key: ApiKeyContext = Depends(require_scope("products:write")),
+                         guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     data = await parse_body(request, catalog.ProductUpdate)
-    return {"data": catalog.update_product(key.company_id, product_id, data.changes(), key.actor())}
+    product = catalog.update_product(key.company_id, product_id, data.changes(), key.actor(),
+                                     also_write=record_with(guard, 200))
+    return respond(guard, 200, product)
 
 
-@router.delete("/{product_id}", response_model=None, summary="Delete a product")
-async def delete_product(product_id: str, key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
+@router.delete("/{product_id}", response_model=None, summary="Delete a product (and its customers' custom prices)")
+async def delete_product(product_id: str,
+                         key: ApiKeyContext = Depends(require_scope("products:write"))) -> dict[str, Any]:
     catalog.delete_product(key.company_id, product_id, key.actor())
     return {"data": {"id": product_id, "deleted": True}}
