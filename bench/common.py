@@ -117,3 +117,45 @@ def api_call(method: str, path: str, key: str, query: str = "", body: Any = None
                            body=json.dumps(body) if body is not None else None, route_key=f"{method} /api/v1/{{proxy+}}")
     result = lambda_handler(event, LambdaContext(function_name="api"))
     return {"status": result["statusCode"], "body": json.loads(result["body"]) if result.get("body") else None}
+
+
+@contextmanager
+def locked_moto_server_process() -> Iterator[dict[str, str]]:
+    """The local stack's locked moto server in its own process (so the bench's threads do not share its
+    GIL), with every resource of template.yaml; yields the functions' environment."""
+    import subprocess
+    import time
+    import urllib.request
+
+    port = free_port()
+    code = ("import sys, time; sys.path[:0] = %r\n"
+            "from distribu_local.motoserver import MotoServer\n"
+            "server = MotoServer('127.0.0.1', %d); server.start()\n"
+            "while True: time.sleep(3600)\n") % (SEARCH_PATH, port)
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        import boto3
+
+        from distribu_local.template import Stack
+
+        environment = aws_environment(endpoint)
+        os.environ.update(environment)
+        stack = Stack(parameters={"SessionSecret": "bench-session-secret-0123456789abcdef"})
+        stack.create_resources(boto3.Session())
+        environment.update(stack.function_environment())
+        os.environ.update(environment)
+        from distribu import aws, config
+
+        aws.reset_clients()
+        config.get_settings.cache_clear()
+        yield environment
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
