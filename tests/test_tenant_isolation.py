@@ -14,8 +14,22 @@ BODIES = {
     ("PATCH", "/api/v1/customers/{customer_id}"): {"name": "Stolen"},
     ("PUT", "/api/v1/customers/{customer_id}/prices/{product_id}"): {"price": 1},
     ("PATCH", "/api/v1/orders/{order_id}"): {"status": "CANCELLED"},
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): {"isActive": False},
 }
-MESSAGES = {"product_id": "Product not found.", "customer_id": "Customer not found.", "order_id": "Order not found."}
+MESSAGES = {"product_id": "Product not found.", "customer_id": "Customer not found.", "order_id": "Order not found.",
+            "webhook_id": "Webhook not found.", "delivery_id": "Delivery not found."}
+
+
+def _webhook_with_a_delivery(tenant: Tenant) -> tuple[str, str]:
+    """A webhook and one delivery to it (fanned out from an event, as the dispatcher does)."""
+    from distribu import webhook_delivery
+
+    hook = call_api("POST", "/api/v1/webhooks", key=tenant.key,
+                    json_body={"url": "https://hooks.example.com/in", "events": ["order.created"]}).body["data"]
+    event = {"companyId": tenant.company_id, "id": f"evt-{tenant.company_id}", "eventType": "order.created",
+             "envelope": '{"event":"order.created","timestamp":"2026-01-01T00:00:00.000Z","data":{}}'}
+    webhook_delivery.fan_out(event)
+    return hook["id"], webhook_delivery.delivery_id(event["id"], hook["id"])
 
 
 def _their_records(other: Tenant) -> dict[str, str]:
@@ -25,7 +39,9 @@ def _their_records(other: Tenant) -> dict[str, str]:
     call_api("PUT", f"/api/v1/customers/{customer['id']}/prices/{product['id']}", key=other.key, json_body={"price": 0.5})
     order = call_api("POST", "/api/v1/orders", key=other.key, json_body={
         "customerId": customer["id"], "items": [{"productId": product["id"], "quantity": 1}]}).body["data"]
-    return {"product_id": product["id"], "customer_id": customer["id"], "order_id": order["id"]}
+    webhook_id, delivery_id = _webhook_with_a_delivery(other)
+    return {"product_id": product["id"], "customer_id": customer["id"], "order_id": order["id"],
+            "webhook_id": webhook_id, "delivery_id": delivery_id}
 
 
 def test_every_id_route_answers_404_for_another_company(tenant: Tenant, other_tenant: Tenant) -> None:
@@ -37,6 +53,7 @@ def test_every_id_route_answers_404_for_another_company(tenant: Tenant, other_te
                                    json_body={"name": "Mine", "price": 1, "stock": 1}).body["data"]["id"],
             "customer_id": call_api("POST", "/api/v1/customers", key=tenant.key,
                                     json_body={"email": "me@acme.test"}).body["data"]["id"]}
+    mine["webhook_id"], mine["delivery_id"] = _webhook_with_a_delivery(tenant)
     walked = 0
     for template, operations in app.openapi()["paths"].items():
         parameters = re.findall(r"\{(\w+)\}", template)
@@ -59,11 +76,13 @@ def test_every_id_route_answers_404_for_another_company(tenant: Tenant, other_te
     assert product["stock"] == 4
     prices = call_api("GET", f"/api/v1/customers/{theirs['customer_id']}/prices", key=other_tenant.key).body["data"]
     assert [price["price"] for price in prices] == [0.5]
+    hook = call_api("GET", f"/api/v1/webhooks/{theirs['webhook_id']}", key=other_tenant.key).body["data"]
+    assert hook["isActive"] is True
 
 
 def test_lists_never_show_another_company(tenant: Tenant, other_tenant: Tenant) -> None:
     theirs = _their_records(other_tenant)
-    for path in ("/api/v1/products", "/api/v1/customers", "/api/v1/orders"):
+    for path in ("/api/v1/products", "/api/v1/customers", "/api/v1/orders", "/api/v1/webhooks"):
         assert call_api("GET", path, key=tenant.key).body["data"] == [], path
     by_customer = call_api("GET", "/api/v1/orders", key=tenant.key, query={"customerId": theirs["customer_id"]})
     assert by_customer.body["data"] == []

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from distribu_api import errors
-from distribu_api.routers import customers, orders, products
+from distribu_api.routers import customers, orders, products, webhooks
 
 API_PREFIX = "/api/v1"
 
@@ -51,7 +51,7 @@ def create_app(logger: Any) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app, logger)
-    for router in (products.router, orders.router, customers.router):
+    for router in (products.router, orders.router, customers.router, webhooks.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(RateLimitHeaders)
     return app

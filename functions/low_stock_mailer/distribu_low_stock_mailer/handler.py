@@ -1,26 +1,27 @@
-"""Lambda entry point for order events on the low-stock queue.
-
-Orders arrive with the orders issue and the email itself with the webhooks/low-stock issue; until
-then each event is read and acknowledged.
-"""
+"""Lambda entry point for order events on the low-stock queue: one email per order (storefront and API
+orders, the ones that emit ``order.created``) listing every ordered product now at or below its
+low-stock threshold. Redelivered events send nothing twice."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from distribu import low_stock, stream
+
 logger = Logger(service="low_stock_mailer")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def handle_record(record: SQSRecord) -> None:
-    stream_record = json.loads(record.body)
-    event_id = stream_record.get("dynamodb", {}).get("NewImage", {}).get("id", {}).get("S")
-    logger.info("Order event received", extra={"eventId": event_id})
+    event_item = stream.new_image(stream.parse(record.body)) or {}
+    if event_item.get("entity") != "EVENT" or event_item.get("eventType") != "order.created":
+        return
+    sent = low_stock.mail_for_order(event_item)
+    logger.info("Order checked for low stock", extra={"eventId": event_item["id"], "emailed": sent})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,33 +1,58 @@
 """Lambda entry point for the fan-out queue, the delivery queue and the maintenance schedule.
 
-Webhook subscriptions arrive with the webhooks issue: until then an event that reaches the fan-out
-queue is read, checked and acknowledged (no company has a webhook to deliver to).
+- Fan-out queue: the table's stream records, carried by the pipe. An outbox event becomes one delivery
+  per subscribed webhook; a product change that crosses its low-stock threshold becomes a
+  ``product.low_stock`` event (in the outbox, so it fans out the same way).
+- Delivery queue: one delivery attempt per message. Records of a batch are delivered concurrently, so
+  a slow endpoint never holds up another; Powertools reports partial batch failures.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (AsyncBatchProcessor, EventType,
+                                                   async_process_partial_response)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from distribu import low_stock, stream, webhook_delivery
+
 logger = Logger(service="webhook_dispatch")
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
 
 
-def handle_record(record: SQSRecord) -> None:
-    stream_record = json.loads(record.body)
-    image = stream_record.get("dynamodb", {}).get("NewImage", {})
-    logger.info("Event received", extra={"eventType": image.get("eventType", {}).get("S"),
-                                         "entity": image.get("entity", {}).get("S")})
+def handle_stream_record(record: dict[str, Any]) -> None:
+    new = stream.new_image(record) or {}
+    if record.get("eventName") == "INSERT" and new.get("entity") == "EVENT":
+        count = webhook_delivery.fan_out(new)
+        logger.info("Fanned out", extra={"eventId": new["id"], "eventType": new["eventType"], "deliveries": count})
+    elif record.get("eventName") == "MODIFY" and new.get("entity") == "PRODUCT":
+        old = stream.old_image(record) or {}
+        if low_stock.emit_low_stock_event(old, new):
+            logger.info("Low stock", extra={"productId": new["id"], "stock": int(new["stock"])})
+
+
+def handle_delivery(body: dict[str, Any]) -> None:
+    message = webhook_delivery.DeliveryMessage(**body)
+    outcome = webhook_delivery.deliver(message)
+    logger.info("Delivery", extra={"deliveryId": message.deliveryId, "outcome": outcome})
+
+
+async def handle_record(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if "deliveryId" in body:
+        await asyncio.to_thread(handle_delivery, body)
+    else:
+        await asyncio.to_thread(handle_stream_record, body)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if "Records" not in event:  # the maintenance schedule
+    if "Records" not in event:  # the maintenance schedule: disabling happens as deliveries fail
         logger.info("Maintenance run", extra={"job": event.get("job")})
-        return {"job": event.get("job"), "disabledWebhooks": 0}
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor,
-                                    context=context)
+        return {"job": event.get("job"), "ok": True}
+    return async_process_partial_response(event=event, record_handler=handle_record, processor=processor,
+                                          context=context)

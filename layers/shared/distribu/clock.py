@@ -27,3 +27,7 @@ def parse_iso(value: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
+
+
+def from_timestamp(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(seconds, timezone.utc))

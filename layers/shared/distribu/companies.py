@@ -113,14 +113,15 @@ def get_company_by_slug(slug: str) -> Company:
     return get_company(company_id)
 
 
-def owner_of(company_id: str) -> dict[str, Any]:
+def members(company_id: str) -> list[dict[str, Any]]:
+    """Every staff membership of a company (a handful of items: one Query)."""
     response = dynamo.dynamodb().query(
         TableName=dynamo.table_name(),
         KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
         ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "MEMBER#"}},
     )
-    for raw in response.get("Items", []):
-        member = dynamo.from_item(raw) or {}
-        if member.get("role") == "OWNER":
-            return member
-    raise NotFound("Company has no owner.")
+    return [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
+
+
+def staff_emails(company_id: str, roles: tuple[str, ...] = ("OWNER", "ADMIN")) -> list[str]:
+    return sorted(member["email"] for member in members(company_id) if member.get("role") in roles)

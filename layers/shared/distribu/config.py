@@ -19,6 +19,10 @@ class Settings:
     sender_email: str
     environment: str
     default_rate_limit: int
+    webhook_delivery_queue_url: str
+    webhook_dead_letter_queue_url: str
+    webhook_retry_base_seconds: float
+    webhook_give_up_seconds: int
 
     @property
     def is_local(self) -> bool:
@@ -35,4 +39,9 @@ def get_settings() -> Settings:
         sender_email=os.environ.get("SENDER_EMAIL", "noreply@example.com"),
         environment=os.environ.get("DISTRIBU_ENV", "cloud"),
         default_rate_limit=int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "60")),
+        webhook_delivery_queue_url=os.environ.get("WEBHOOK_DELIVERY_QUEUE_URL", ""),
+        webhook_dead_letter_queue_url=os.environ.get("WEBHOOK_DEAD_LETTER_QUEUE_URL", ""),
+        # Retries back off from this delay, doubling, and stop after the give-up window (3 days).
+        webhook_retry_base_seconds=float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),
+        webhook_give_up_seconds=int(os.environ.get("WEBHOOK_GIVE_UP_SECONDS", str(3 * 24 * 3600))),
     )

@@ -106,3 +106,20 @@ def customer_orders(company_id: str, customer_id: str) -> str:
 
 def idempotency_sk(key_id: str, idempotency_key: str) -> str:
     return f"IDEMPOTENCY#{key_id}#{idempotency_key}"
+
+
+def webhook_sk(webhook_id: str) -> str:
+    return f"WEBHOOK#{webhook_id}"
+
+
+def delivery_sk(delivery_id: str) -> str:
+    return f"DELIVERY#{delivery_id}"
+
+
+def webhook_deliveries(company_id: str, webhook_id: str) -> str:
+    """GSI1 partition: one webhook's deliveries, newest first."""
+    return f"C#{company_id}#WEBHOOK#{webhook_id}#DELIVERY"
+
+
+def low_stock_mail_sk(event_id: str) -> str:
+    return f"LOWSTOCKMAIL#{event_id}"
