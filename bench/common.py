@@ -55,7 +55,7 @@ def moto_stack() -> Iterator[dict[str, str]]:
         stack = Stack(parameters={"SessionSecret": "bench-session-secret-0123456789abcdef"})
         stack.create_resources(boto3.Session())
         environment.update(stack.function_environment())
-        environment["DISTRIBU_ENV"] = "local"
+        environment.update({"DISTRIBU_ENV": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"})
         os.environ.update(environment)
         from distribu import aws, config
 
@@ -150,6 +150,7 @@ def locked_moto_server_process() -> Iterator[dict[str, str]]:
         stack = Stack(parameters={"SessionSecret": "bench-session-secret-0123456789abcdef"})
         stack.create_resources(boto3.Session())
         environment.update(stack.function_environment())
+        environment.update({"DISTRIBU_ENV": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"})
         os.environ.update(environment)
         from distribu import aws, config
 

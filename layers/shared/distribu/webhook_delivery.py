@@ -136,12 +136,14 @@ def deliver(message: DeliveryMessage) -> str:
     if message.notBefore > time.time() + 1:
         enqueue([message])  # not due yet: the previous hop of a long backoff
         return "waiting"
-    delivery = dynamo.get(keys.company(message.companyId), keys.delivery_sk(message.deliveryId))
+    pk = keys.company(message.companyId)
+    found = dynamo.batch_get([(pk, keys.delivery_sk(message.deliveryId)), (pk, keys.webhook_sk(message.webhookId))])
+    delivery = found.get((pk, keys.delivery_sk(message.deliveryId)))
     if not delivery:
         return "gone"
     if delivery["status"] in ("SUCCEEDED", "DEAD", "SKIPPED") and not message.replay:
         return "already-" + delivery["status"].lower()
-    hook = dynamo.get(keys.company(message.companyId), keys.webhook_sk(message.webhookId))
+    hook = found.get((pk, keys.webhook_sk(message.webhookId)))
     if not hook or not hook.get("isActive"):
         _record_attempt(message.companyId, message.deliveryId,
                         {"attempt": len(delivery.get("attempts", [])) + 1, "at": clock.now_iso(),
