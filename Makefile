@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/distribu-local
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:logging
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
