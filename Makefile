@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install clean demo-key
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .local-state
+
+# The demo API key that `make run` created (kept in .local-state/ across restarts).
+demo-key:
+	@$(BIN)/python -c 'import json; print(json.load(open(".local-state/demo.json"))["apiKey"])'
