@@ -1,0 +1,320 @@
+"""``make run`` end to end: the local stack in its own process, on free ports, with a temporary state folder.
+
+The stack sets ``AWS_ENDPOINT_URL`` and friends process-wide, so it runs as a subprocess
+(``python -m distribu_local.stack``): the other tests, which use in-process ``mock_aws``, never see it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+class Running:
+    """One ``python -m distribu_local.stack`` process, restartable on the same state folder."""
+
+    def __init__(self, state_dir: Path, log_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.log_dir = log_dir
+        self.http_port = free_port()
+        self.aws_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = log_dir / "stack-0.log"
+        self.runs = 0
+        self.created: dict[str, Any] = {}  # shared between tests: what the restart test checks
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    def environment(self) -> dict[str, str]:
+        env = {name: value for name, value in os.environ.items()
+               if not name.startswith(("AWS_", "DISTRIBU_", "POWERTOOLS_"))}
+        env.update({
+            "DISTRIBU_LOCAL_HTTP_PORT": str(self.http_port),
+            "DISTRIBU_LOCAL_AWS_PORT": str(self.aws_port),
+            "DISTRIBU_LOCAL_STATE_DIR": str(self.state_dir),
+            "DISTRIBU_LOCAL_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("local", "layers/shared", "cli")),
+        })
+        return env
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def start(self) -> None:
+        self.runs += 1
+        self.log_path = self.log_dir / f"stack-{self.runs}.log"
+        with self.log_path.open("wb") as output:
+            self.process = subprocess.Popen([sys.executable, "-m", "distribu_local.stack"], cwd=ROOT,
+                                            env=self.environment(), stdout=output, stderr=subprocess.STDOUT)
+
+        def ready() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"the local stack exited with {self.process.returncode}:\n{self.log()[-4000:]}")
+            try:
+                return self.get("/_local/status.json")[0] == 200
+            except OSError:
+                return False
+
+        wait_for(ready, START_TIMEOUT, "the local stack to answer", interval=0.2)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(f"the local stack did not stop on SIGTERM:\n{self.log()[-4000:]}")
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, body: Any = None, key: str | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        try:
+            sent_headers = dict(headers or {})
+            payload = None
+            if body is not None:
+                payload = json.dumps(body).encode()
+                sent_headers["content-type"] = "application/json"
+            if key:
+                sent_headers["authorization"] = f"Bearer {key}"
+            connection.request(method, path, body=payload, headers=sent_headers)
+            response = connection.getresponse()
+            return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
+        finally:
+            connection.close()
+
+    def get(self, path: str, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
+        return self.request("GET", path, **kwargs)
+
+    def json(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        status, _, body = self.request(method, path, **kwargs)
+        return status, json.loads(body) if body else None
+
+    def status(self) -> dict[str, Any]:
+        return self.json("GET", "/_local/status.json")[1]
+
+    def demo(self) -> dict[str, Any]:
+        return json.loads((self.state_dir / "demo.json").read_text())
+
+    def aws(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    def watched() -> dict[str, str]:
+        return {name: value for name, value in os.environ.items() if name.startswith(("AWS_", "DISTRIBU_"))}
+
+    saved = watched()
+    running = Running(tmp_path_factory.mktemp("local-state"), tmp_path_factory.mktemp("local-logs"))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        assert watched() == saved  # nothing leaked into this process
+
+
+def quiet(local: Running) -> dict[str, Any]:
+    """Wait until every queue is empty and the counters stopped moving; return the counters."""
+    def settled() -> dict[str, Any] | None:
+        first = local.status()
+        time.sleep(0.4)
+        second = local.status()
+        busy = any(queue.get("visible") or queue.get("inFlight") for name, queue in second["queues"].items()
+                   if "DeadLetter" not in name)
+        moved = {name: value for name, value in first.items() if name != "queues"} != \
+                {name: value for name, value in second.items() if name != "queues"}
+        return None if busy or moved else second
+
+    return wait_for(settled, 15, "the pumps to go quiet", interval=0)
+
+
+# --- the tests, in order: the last one restarts the stack -------------------------------------------------
+def test_seeded_products_are_listed_page_by_page(local: Running) -> None:
+    key = local.demo()["apiKey"]
+    assert key in local.log(), "the API key is printed"
+    assert f'curl -s {local.url}/api/v1/products -H "Authorization: Bearer {key}"' in local.log()
+    assert "owner@demo.test / demo-password-1" in local.log()
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(10):
+        status, body = local.json("GET", "/api/v1/products?limit=12" + (f"&cursor={cursor}" if cursor else ""),
+                                  key=key)
+        assert status == 200, body
+        assert len(body["data"]) <= 12
+        seen += body["data"]
+        cursor = body["pagination"]["nextCursor"]
+        if not body["pagination"]["hasMore"]:
+            break
+        assert len(body["data"]) == 12 and cursor
+    assert len(seen) == 30 and len({product["id"] for product in seen}) == 30
+    assert {"Fasteners", "Tools", "Electrical", "Plumbing", "Safety", "Packaging"} <= \
+        {product["category"] for product in seen}
+    stocks = [product["stock"] for product in seen]
+    assert stocks.count(0) == 2 and sum(1 for stock in stocks if 1 <= stock <= 5) >= 3
+    local.created["product_count"] = len(seen)
+
+
+def test_a_created_product_can_be_read_back(local: Running) -> None:
+    key = local.demo()["apiKey"]
+    status, created = local.json("POST", "/api/v1/products", key=key,
+                                 body={"name": "Local stack widget", "sku": "LOCAL-1", "price": 2.5, "stock": 7})
+    assert status == 201, created
+    status, fetched = local.json("GET", f"/api/v1/products/{created['data']['id']}", key=key)
+    assert status == 200 and fetched == created
+    local.created["product"] = created["data"]
+
+
+def test_storefront_dashboard_and_docs_answer_with_html(local: Running) -> None:
+    for path in ("/store/demo-distributors", "/dashboard", "/dashboard/products", "/login", "/api/v1/docs"):
+        status, headers, body = local.get(path)
+        assert status == 200, (path, body[:300])
+        assert headers["content-type"].startswith("text/html") and b"<" in body, path
+    assert b"Demo Distributors" in local.get("/store/demo-distributors")[2]
+    status, headers, _ = local.get("/")
+    assert status == 302 and headers["location"] == "/dashboard"
+    assert local.get("/store/no-such-store")[0] == 404
+
+
+def test_unknown_paths_and_methods_are_404_json(local: Running) -> None:
+    for method, path in (("GET", "/nope"), ("GET", "/api/v2/products"), ("DELETE", "/dashboard"),
+                         ("GET", "/api/v1")):
+        status, headers, body = local.request(method, path)
+        assert status == 404, (method, path)
+        assert headers["content-type"] == "application/json" and json.loads(body) == {"error": "Not found."}
+
+
+def test_emails_sent_through_ses_are_listed(local: Running) -> None:
+    status, before = local.json("GET", "/_local/mail.json")
+    assert status == 200 and isinstance(before, list)
+    ses = local.aws("ses")
+    ses.send_email(Source="noreply@example.com", Destination={"ToAddresses": ["buyer@northwind.test"]},
+                   Message={"Subject": {"Data": "Your <order> shipped"}, "Body": {"Text": {"Data": "Tracking: 42"}}})
+    ses.send_raw_email(RawMessage={"Data": "From: noreply@example.com\r\nTo: owner@demo.test\r\n"
+                                           "Subject: Low stock\r\n\r\nFlat Washer M8 is low.\r\n"})
+    status, after = local.json("GET", "/_local/mail.json")
+    assert status == 200 and len(after) == len(before) + 2
+    newest, previous = after[0], after[1]
+    assert newest["subject"] == "Low stock" and newest["to"] == ["owner@demo.test"]
+    assert newest["text"].strip() == "Flat Washer M8 is low." and newest["from"] == "noreply@example.com"
+    assert previous["subject"] == "Your <order> shipped" and previous["text"] == "Tracking: 42"
+    assert set(newest) >= {"to", "from", "subject", "text", "time"}
+    status, headers, page = local.get("/_local/mail")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b"Your &lt;order&gt; shipped" in page and b"<order>" not in page
+
+
+def test_an_outbox_event_is_piped_to_the_fanout_queue_and_consumed(local: Running) -> None:
+    key = local.demo()["apiKey"]
+    fanout = "WebhookDispatchFunction/EventFanoutQueue"
+    before = quiet(local)
+    # A failed transaction (duplicate SKU) first: it must invent no event and must not break the pipe.
+    status, body = local.json("POST", "/api/v1/products", key=key,
+                              body={"name": "Duplicate", "sku": "FAS-HB-0840", "price": 1, "stock": 1})
+    assert status == 409, body
+    status, body = local.json("POST", "/api/v1/products", key=key,
+                              body={"name": "Piped widget", "sku": "LOCAL-PIPE", "price": 3, "stock": 9})
+    assert status == 201, body
+
+    def carried() -> dict[str, Any] | None:
+        now = local.status()
+        done = now["triggers"][fanout]["succeeded"] >= before["triggers"][fanout]["succeeded"] + 1
+        return now if done and not any(now["queues"][name]["visible"] or now["queues"][name]["inFlight"]
+                                       for name in ("EventFanoutQueue", "LowStockQueue")) else None
+
+    after = wait_for(carried, 15, "the product.updated event to reach webhook_dispatch")
+    time.sleep(0.5)
+    after = local.status()
+    assert after["pipes"]["EventsPipe"]["matched"] == before["pipes"]["EventsPipe"]["matched"] + 1
+    assert after["pipes"]["LowStockPipe"]["matched"] == before["pipes"]["LowStockPipe"]["matched"]
+    assert after["triggers"][fanout]["succeeded"] == before["triggers"][fanout]["succeeded"] + 1
+    assert after["triggers"][fanout]["errors"] == before["triggers"][fanout]["errors"] == 0
+    assert after["queues"]["EventFanoutDeadLetterQueue"]["visible"] == 0
+
+
+def test_an_upload_reaches_csv_import_through_the_bucket_notification(local: Running) -> None:
+    trigger = "CsvImportFunction/ImportUploadsQueue"
+    before = quiet(local)["triggers"][trigger]
+    assert before["succeeded"] >= 1  # the s3:TestEvent sent when the notification was configured
+    local.aws("s3").put_object(Bucket="distribu-local-imports-123456789012", Key="imports/price list.csv",
+                               Body=b"name,price\nWidget,1.50\n")
+    wait_for(lambda: local.status()["triggers"][trigger]["succeeded"] == before["succeeded"] + 1, 15,
+             "csv_import to receive the upload")
+    assert local.status()["triggers"][trigger]["errors"] == 0
+
+
+def test_data_and_the_api_key_survive_a_restart(local: Running) -> None:
+    key = local.demo()["apiKey"]
+    product = local.created["product"]
+    sqs = local.aws("sqs")
+    dead_letters = sqs.get_queue_url(QueueName="distribu-local-EventFanoutDeadLetterQueue")["QueueUrl"]
+    sqs.send_message(QueueUrl=dead_letters, MessageBody='{"parked": 1}',
+                     MessageAttributes={"reason": {"DataType": "String", "StringValue": "test"}})
+    local.stop()
+    assert "final snapshot" in local.log() and (local.state_dir / "snapshot.json").exists()
+    local.start()
+    assert "restored" in local.log()
+    assert local.demo()["apiKey"] == key and key in local.log()
+    status, fetched = local.json("GET", f"/api/v1/products/{product['id']}", key=key)
+    assert status == 200 and fetched["data"] == product
+    status, body = local.json("GET", "/api/v1/products?limit=100", key=key)
+    assert status == 200
+    assert len(body["data"]) == local.created["product_count"] + 2  # no second demo catalog
+    assert local.aws("s3").get_object(Bucket="distribu-local-imports-123456789012",
+                                      Key="imports/price list.csv")["Body"].read() == b"name,price\nWidget,1.50\n"
+    # Waiting messages are kept too (a dead-letter queue has no consumer).
+    sqs = local.aws("sqs")
+    parked = sqs.receive_message(QueueUrl=dead_letters, MessageAttributeNames=["All"],
+                                 WaitTimeSeconds=0)["Messages"]
+    assert [(message["Body"], message["MessageAttributes"]["reason"]["StringValue"]) for message in parked] == \
+        [('{"parked": 1}', "test")]
+    # Restored items and objects fired nothing: only the fresh s3:TestEvents reached csv_import.
+    time.sleep(0.5)
+    status_now = local.status()
+    assert status_now["pipes"]["EventsPipe"]["matched"] == 0
+    assert status_now["triggers"]["CsvImportFunction/ImportUploadsQueue"]["messages"] <= 2
