@@ -28,7 +28,8 @@ def handle_stream_record(record: dict[str, Any]) -> None:
     new = stream.new_image(record) or {}
     if record.get("eventName") == "INSERT" and new.get("entity") == "EVENT":
         count = webhook_delivery.fan_out(new)
-        logger.info("Fanned out", extra={"eventId": new["id"], "eventType": new["eventType"], "deliveries": count})
+        log = logger.info if count else logger.debug
+        log("Fanned out", extra={"eventId": new["id"], "eventType": new["eventType"], "deliveries": count})
     elif record.get("eventName") == "MODIFY" and new.get("entity") == "PRODUCT":
         old = stream.old_image(record) or {}
         if low_stock.emit_low_stock_event(old, new):
