@@ -166,3 +166,17 @@ def test_openapi_lists_the_product_routes(stack) -> None:
     assert {"get", "post"} <= set(paths["/api/v1/products"])
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/products/{product_id}"])
     assert "requestBody" in paths["/api/v1/products"]["post"]
+
+
+def test_an_unexpected_failure_is_a_json_500_and_releases_the_idempotency_key(tenant: Tenant, monkeypatch) -> None:
+    from distribu import catalog
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(catalog, "create_product", broken)
+    response = call_api("POST", "/api/v1/products", key=tenant.key, json_body=WIDGET, headers={"idempotency-key": "k"})
+    assert response.status == 500 and response.body == {"error": "Internal server error."}
+    monkeypatch.undo()
+    assert call_api("POST", "/api/v1/products", key=tenant.key, json_body=WIDGET,
+                    headers={"idempotency-key": "k"}).status == 201
