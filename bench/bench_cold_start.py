@@ -40,8 +40,14 @@ def main() -> None:
         tenant = seed_tenant(products=5)
         product_id, slug = tenant["product_ids"][0], tenant["company"].slug
         auth = {"authorization": f"Bearer {tenant['key']}"}
-        stream_record = {"eventName": "INSERT", "dynamodb": {"NewImage": {"entity": {"S": "EVENT"},
-                                                                          "eventType": {"S": "product.updated"}}}}
+        from distribu import dynamo
+
+        company_id = tenant["company"].id
+        envelope = json.dumps({"event": "order.created", "timestamp": "2026-01-01T00:00:00.000Z",
+                               "data": {"id": "order-1", "items": [{"productId": product_id, "quantity": 1}]}})
+        event_item = {"PK": f"C#{company_id}", "SK": "EVENT#x", "entity": "EVENT", "id": "bench-event",
+                      "companyId": company_id, "eventType": "order.created", "envelope": envelope}
+        stream_record = {"eventName": "INSERT", "dynamodb": {"NewImage": dynamo.to_item(event_item)}}
         functions = [
             ("api", "distribu_api.handler.lambda_handler", "baseline:http",
              http_api_event("GET", f"/api/v1/products/{product_id}", headers=auth, route_key="GET /api/v1/{proxy+}")),

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from distribu import catalog, clock, companies, dynamo, emails, keys, outbox
+from distribu import clock, companies, dynamo, emails, keys, outbox
 from distribu.companies import DEFAULT_LOW_STOCK_THRESHOLD
 
 
@@ -38,6 +38,8 @@ def emit_low_stock_event(old: dict[str, Any], new: dict[str, Any]) -> bool:
     company_id = new["companyId"]
     if not crossed_into_low_stock(old, new, company_default(company_id)):
         return False
+    from distribu import catalog  # only on a crossing: keeps pydantic off the dispatcher's cold start
+
     event_id = hashlib.sha256(f"low-stock:{new['id']}:{new.get('version')}".encode()).hexdigest()[:26]
     put = outbox.event(company_id, "product.low_stock", catalog.to_api(new), at=new.get("updatedAt"))
     item = put["Put"]["Item"]

@@ -20,10 +20,13 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from distribu import audit, clock, companies, dynamo, emails, keys, netguard, webhooks
+from distribu import audit, clock, companies, dynamo, emails, keys, netguard
 from distribu.aws import client
 from distribu.config import get_settings
+from distribu.errors import NotFound
+from distribu.serialize import jsonable
 
+DELIVERY_NOT_FOUND = "Delivery not found."
 TIMEOUT_SECONDS = 10
 MAX_SQS_DELAY = 900
 MAX_BACKOFF_SECONDS = 6 * 3600
@@ -83,6 +86,42 @@ def enqueue(messages: list[DeliveryMessage]) -> None:
             raise RuntimeError(f"could not queue {len(response['Failed'])} deliveries")
 
 
+def subscriptions(company_id: str) -> list[dict[str, Any]]:
+    """Every webhook of a company, secrets included (at most 10: one Query)."""
+    response = dynamo.dynamodb().query(
+        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "WEBHOOK#"}},
+        ConsistentRead=True,
+    )
+    return [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
+
+
+
+def signing_secrets(webhook: dict[str, Any], *, now: str | None = None) -> list[str]:
+    """The current secret, plus the previous one while its grace window lasts."""
+    found = [webhook["secret"]]
+    grace = webhook.get("secretRotationGraceExpiresAt")
+    if webhook.get("previousSecret") and grace and grace > (now or clock.now_iso()):
+        found.append(webhook["previousSecret"])
+    return found
+
+
+def delivery_to_api(item: dict[str, Any]) -> dict[str, Any]:
+    return jsonable({
+        "id": item["id"], "webhookId": item["webhookId"], "eventId": item["eventId"], "event": item["event"],
+        "status": item["status"], "attemptCount": len(item.get("attempts", [])),
+        "attempts": item.get("attempts", []), "nextRetryAt": item.get("nextRetryAt"),
+        "deliveredAt": item.get("deliveredAt"), "createdAt": item["createdAt"], "updatedAt": item["updatedAt"],
+    })
+
+
+def get_delivery(company_id: str, webhook_id: str, delivery_id: str) -> dict[str, Any]:
+    item = dynamo.get(keys.company(company_id), keys.delivery_sk(delivery_id))
+    if not item or item.get("entity") != "DELIVERY" or item.get("webhookId") != webhook_id:
+        raise NotFound(DELIVERY_NOT_FOUND)
+    return item
+
+
 # --- fan-out ------------------------------------------------------------------------------------------
 
 def fan_out(event_item: dict[str, Any]) -> int:
@@ -90,7 +129,7 @@ def fan_out(event_item: dict[str, Any]) -> int:
     company_id, event_id, event_type = event_item["companyId"], event_item["id"], event_item["eventType"]
     messages = []
     now = clock.now_iso()
-    for hook in webhooks.list_items(company_id):
+    for hook in subscriptions(company_id):
         if not hook.get("isActive") or event_type not in hook.get("events", []):
             continue
         identifier = delivery_id(event_id, hook["id"])
@@ -155,7 +194,7 @@ def deliver(message: DeliveryMessage) -> str:
     timestamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "User-Agent": "Distribu-Webhooks/1.0",
                "X-Webhook-Event": delivery["event"], "X-Webhook-Id": delivery["id"],
-               **signature_headers(webhooks.signing_secrets(hook), body, timestamp)}
+               **signature_headers(signing_secrets(hook), body, timestamp)}
     result = netguard.post(hook["url"], body, headers, timeout=TIMEOUT_SECONDS, allow_loopback=settings.is_local)
     attempt_number = len(delivery.get("attempts", [])) + 1
     attempt = {"attempt": attempt_number, "at": clock.now_iso(), "statusCode": result.status, "error": result.error,
@@ -229,10 +268,10 @@ def _disable(company_id: str, hook: dict[str, Any], failing_since: str) -> None:
 
 def replay(company_id: str, webhook_id: str, delivery_id_: str) -> dict[str, Any]:
     """Send a delivery again now (same event, same X-Webhook-Id), whatever its status."""
-    item = webhooks.get_delivery(company_id, webhook_id, delivery_id_)
+    item = get_delivery(company_id, webhook_id, delivery_id_)
     enqueue([DeliveryMessage(company_id, webhook_id, delivery_id_, replay=True)])
     dynamo.dynamodb().update_item(
         TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.delivery_sk(delivery_id_)),
         UpdateExpression="SET #status = :pending, updatedAt = :now", ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={":pending": {"S": "PENDING"}, ":now": {"S": clock.now_iso()}})
-    return webhooks.delivery_to_api({**item, "status": "PENDING"})
+    return delivery_to_api({**item, "status": "PENDING"})

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from distribu import audit, clock, dynamo, ids, keys, netguard
+from distribu import audit, clock, dynamo, ids, keys, netguard, webhook_delivery
 from distribu.config import get_settings
 from distribu.errors import BusinessRuleViolation, NotFound, ValidationError
 from distribu.idempotency import AlsoWrite, extra_items
@@ -24,7 +24,6 @@ from distribu.serialize import jsonable
 
 MAX_WEBHOOKS = 10
 NOT_FOUND = "Webhook not found."
-DELIVERY_NOT_FOUND = "Delivery not found."
 CAP_REACHED = f"A company can have at most {MAX_WEBHOOKS} webhooks."
 ROTATION_GRACE = timedelta(hours=24)
 
@@ -142,17 +141,9 @@ def get_item(company_id: str, webhook_id: str) -> dict[str, Any]:
     return item
 
 
-def list_items(company_id: str) -> list[dict[str, Any]]:
-    response = dynamo.dynamodb().query(
-        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "WEBHOOK#"}},
-        ConsistentRead=True,
-    )
-    return [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
-
-
 def list_webhooks(company_id: str) -> list[dict[str, Any]]:
-    return sorted((to_api(item) for item in list_items(company_id)), key=lambda hook: hook["createdAt"], reverse=True)
+    return sorted((to_api(item) for item in webhook_delivery.subscriptions(company_id)),
+                  key=lambda hook: hook["createdAt"], reverse=True)
 
 
 def update_webhook(company_id: str, webhook_id: str, changes: dict[str, Any], actor: audit.Actor, *,
@@ -207,25 +198,7 @@ def rotate_secret(company_id: str, webhook_id: str, actor: audit.Actor, *,
     return view
 
 
-def signing_secrets(webhook: dict[str, Any], *, now: str | None = None) -> list[str]:
-    """The current secret, plus the previous one while its grace window lasts."""
-    found = [webhook["secret"]]
-    grace = webhook.get("secretRotationGraceExpiresAt")
-    if webhook.get("previousSecret") and grace and grace > (now or clock.now_iso()):
-        found.append(webhook["previousSecret"])
-    return found
-
-
 # --- the delivery log -------------------------------------------------------------------------------
-
-def delivery_to_api(item: dict[str, Any]) -> dict[str, Any]:
-    return jsonable({
-        "id": item["id"], "webhookId": item["webhookId"], "eventId": item["eventId"], "event": item["event"],
-        "status": item["status"], "attemptCount": len(item.get("attempts", [])),
-        "attempts": item.get("attempts", []), "nextRetryAt": item.get("nextRetryAt"),
-        "deliveredAt": item.get("deliveredAt"), "createdAt": item["createdAt"], "updatedAt": item["updatedAt"],
-    })
-
 
 def list_deliveries(company_id: str, webhook_id: str, *, limit: int, cursor: str | None) -> Page:
     get_item(company_id, webhook_id)
@@ -235,12 +208,5 @@ def list_deliveries(company_id: str, webhook_id: str, *, limit: int, cursor: str
                                                   "PK": keys.company(company_id),
                                                   "SK": keys.delivery_sk(keys.id_from_listing_sort(sort_key))})
     page = query_page(spec, limit=limit, cursor=cursor)
-    page.items = [delivery_to_api(item) for item in page.items]
+    page.items = [webhook_delivery.delivery_to_api(item) for item in page.items]
     return page
-
-
-def get_delivery(company_id: str, webhook_id: str, delivery_id: str) -> dict[str, Any]:
-    item = dynamo.get(keys.company(company_id), keys.delivery_sk(delivery_id))
-    if not item or item.get("entity") != "DELIVERY" or item.get("webhookId") != webhook_id:
-        raise NotFound(DELIVERY_NOT_FOUND)
-    return item
