@@ -18,37 +18,49 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
+import boto3  # noqa: E402
+import moto  # noqa: E402,F401 - imported before any client exists, so every client can be mocked
+
 from distribu_local.apigateway import LambdaContext, http_api_event  # noqa: E402
-from distribu_local.template import Stack  # noqa: E402
+from distribu_local.template import Stack, load_template  # noqa: E402
+
+# Parsed once; the session keeps botocore's loaded service models, so creating clients stays cheap.
+TEMPLATE = load_template()
+SESSION = boto3.Session(region_name="us-east-1")
 
 
-def reset_caches() -> None:
+def reset_caches(*, clients: bool = True) -> None:
+    """Forget settings (and, unless told otherwise, the cached boto3 clients) read from the environment."""
     from distribu import apikeys, aws, config
 
-    aws.reset_clients()
+    if clients:
+        aws.reset_clients()
     config.get_settings.cache_clear()
     apikeys._window_seen.clear()
 
 
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    """Fresh moto account with every table, queue and bucket of template.yaml."""
-    import boto3
+    """Fresh moto account with every table, queue and bucket of template.yaml.
+
+    Clients cached by the domain package survive from test to test: moto intercepts them whichever
+    ``mock_aws`` is active, and each one starts with empty backends.
+    """
     from moto import mock_aws
 
     with mock_aws():
-        built = Stack(parameters={"SessionSecret": "test-session-secret-0123456789abcdef"})
-        built.create_resources(boto3.Session(region_name="us-east-1"))
+        built = Stack(TEMPLATE, parameters={"SessionSecret": "test-session-secret-0123456789abcdef"})
+        built.create_resources(SESSION)
         saved = dict(os.environ)
         os.environ.update(built.function_environment())
         os.environ["DISTRIBU_ENV"] = "local"
-        reset_caches()
+        reset_caches(clients=False)
         try:
             yield built
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            reset_caches()
+            reset_caches(clients=False)
 
 
 @dataclass

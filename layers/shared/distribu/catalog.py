@@ -8,10 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from distribu import audit, clock, dynamo, ids, keys, outbox
 from distribu.idempotency import AlsoWrite, extra_items
-from distribu.errors import Conflict, NotFound
+from distribu.errors import Conflict
 from distribu.pagination import IndexQuery, Page, query_page
 from distribu.serialize import jsonable
-from distribu.validation import BlankIsNone, HttpUrlText, Money
+from distribu.validation import BlankIsNone, HttpUrlText, Money, PartialUpdate
 
 UNITS = ("each", "case", "pallet", "box", "bag", "roll", "sheet", "lb", "oz", "kg", "L", "mL")
 MAX_STOCK = 1_000_000_000
@@ -46,10 +46,11 @@ class ProductCreate(BaseModel):
     lowStockThreshold: Threshold = Field(default=None, description="Overrides the company default (5).")
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(PartialUpdate):
     """Body of ``PATCH /api/v1/products/{id}``: any subset of the fields; ``null`` clears optional ones."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    REQUIRED = ('name', 'unit', 'price', 'stock', 'isActive')
 
     name: Optional[Name] = None
     sku: Sku = None
@@ -62,17 +63,6 @@ class ProductUpdate(BaseModel):
     isActive: Optional[StrictBool] = None
     lowStockThreshold: Threshold = None
 
-    def changes(self) -> dict[str, Any]:
-        """The fields the caller sent. Required fields cannot be cleared."""
-        from distribu.errors import ValidationError
-
-        sent = {name: getattr(self, name) for name in self.model_fields_set}
-        required = ("name", "unit", "price", "stock", "isActive")
-        cleared = [name for name in required if name in sent and sent[name] is None]
-        if cleared:
-            raise ValidationError("Validation failed.",
-                                  details=[{"field": name, "message": "cannot be null"} for name in cleared])
-        return sent
 
 
 PRODUCT_FIELDS = ("name", "sku", "description", "category", "unit", "price", "stock", "imageUrl", "isActive",
@@ -135,10 +125,7 @@ def create_product(company_id: str, data: ProductCreate, actor: audit.Actor, *,
 
 
 def get_item(company_id: str, product_id: str) -> dict[str, Any]:
-    item = dynamo.get(keys.company(company_id), keys.product_sk(product_id))
-    if not item or item.get("entity") != "PRODUCT":
-        raise NotFound(NOT_FOUND)
-    return item
+    return dynamo.get_record(keys.company(company_id), keys.product_sk(product_id), "PRODUCT", NOT_FOUND)
 
 
 def get_product(company_id: str, product_id: str) -> dict[str, Any]:

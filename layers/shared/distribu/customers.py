@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from distribu import audit, clock, dynamo, ids, keys, outbox
-from distribu.errors import Conflict, NotFound
+from distribu.errors import Conflict
 from distribu.idempotency import AlsoWrite, extra_items
 from distribu.pagination import IndexQuery, Page, query_page
 from distribu.serialize import jsonable
-from distribu.validation import BlankIsNone, Money
+from distribu.validation import BlankIsNone, Money, PartialUpdate
 
 NOT_FOUND = "Customer not found."
 EMAIL_TAKEN = "A customer with this email already exists."
@@ -50,10 +50,11 @@ class CustomerCreate(BaseModel):
     _email = field_validator("email", mode="before")(normalise_email)
 
 
-class CustomerUpdate(BaseModel):
+class CustomerUpdate(PartialUpdate):
     """Body of ``PATCH /api/v1/customers/{id}``: any subset; ``null`` clears optional fields."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    REQUIRED = ('email', 'status')
 
     email: Optional[str] = None
     name: Name = None
@@ -67,15 +68,6 @@ class CustomerUpdate(BaseModel):
     def _email(cls, value: Any) -> Any:
         return None if value is None else normalise_email(value)
 
-    def changes(self) -> dict[str, Any]:
-        from distribu.errors import ValidationError
-
-        sent = {name: getattr(self, name) for name in self.model_fields_set}
-        cleared = [name for name in ("email", "status") if name in sent and sent[name] is None]
-        if cleared:
-            raise ValidationError("Validation failed.",
-                                  details=[{"field": name, "message": "cannot be null"} for name in cleared])
-        return sent
 
 
 def to_api(item: dict[str, Any]) -> dict[str, Any]:
@@ -128,10 +120,7 @@ def create_customer(company_id: str, data: CustomerCreate, actor: audit.Actor, *
 
 
 def get_item(company_id: str, customer_id: str) -> dict[str, Any]:
-    item = dynamo.get(keys.company(company_id), keys.customer_sk(customer_id))
-    if not item or item.get("entity") != "CUSTOMER":
-        raise NotFound(NOT_FOUND)
-    return item
+    return dynamo.get_record(keys.company(company_id), keys.customer_sk(customer_id), "CUSTOMER", NOT_FOUND)
 
 
 def get_customer(company_id: str, customer_id: str) -> dict[str, Any]:

@@ -52,6 +52,16 @@ def get(pk: str, sk: str, *, consistent: bool = True) -> Item | None:
     return from_item(response.get("Item"))
 
 
+def get_record(pk: str, sk: str, entity: str, not_found: str) -> Item:
+    """A record of one kind, or the documented 404 (another company's record is just as missing)."""
+    from distribu.errors import NotFound
+
+    item = get(pk, sk)
+    if not item or item.get("entity") != entity:
+        raise NotFound(not_found)
+    return item
+
+
 def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Item]:
     """Consistent batch read of up to 100 keys, retrying unprocessed keys."""
     wanted = list(dict.fromkeys(keys))

@@ -253,10 +253,7 @@ def place_order(company_id: str, request: OrderRequest, actor: audit.Actor, *, s
 # --- reading and moving orders -----------------------------------------------------------------------
 
 def get_item(company_id: str, order_id: str) -> dict[str, Any]:
-    item = dynamo.get(keys.company(company_id), keys.order_sk(order_id))
-    if not item or item.get("entity") != "ORDER":
-        raise NotFound(NOT_FOUND)
-    return item
+    return dynamo.get_record(keys.company(company_id), keys.order_sk(order_id), "ORDER", NOT_FOUND)
 
 
 def get_order(company_id: str, order_id: str) -> dict[str, Any]:

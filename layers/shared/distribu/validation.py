@@ -7,7 +7,7 @@ field named, whether it came through the API, the CLI or a CSV row.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Sequence, TypeVar
+from typing import Annotated, Any, ClassVar, Sequence, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
@@ -78,3 +78,17 @@ def parse(model: type[Model], data: Any) -> Model:
         return model.model_validate(data)
     except PydanticValidationError as error:
         raise ValidationError("Validation failed.", details=field_errors(error.errors())) from None
+
+
+class PartialUpdate(BaseModel):
+    """A PATCH body: only the fields sent count, and ``null`` clears a field unless it is required."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    def changes(self) -> dict[str, Any]:
+        sent = {name: getattr(self, name) for name in self.model_fields_set}
+        cleared = [name for name in self.REQUIRED if name in sent and sent[name] is None]
+        if cleared:
+            raise ValidationError("Validation failed.",
+                                  details=[{"field": name, "message": "cannot be null"} for name in cleared])
+        return sent

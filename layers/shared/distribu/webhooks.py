@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from distribu import audit, clock, dynamo, ids, keys, netguard, webhook_delivery
 from distribu.config import get_settings
-from distribu.errors import BusinessRuleViolation, NotFound, ValidationError
+from distribu.errors import BusinessRuleViolation, NotFound
 from distribu.idempotency import AlsoWrite, extra_items
 from distribu.outbox import EVENT_TYPES
 from distribu.pagination import IndexQuery, Page, query_page
 from distribu.serialize import jsonable
+from distribu.validation import PartialUpdate
 
 MAX_WEBHOOKS = 10
 NOT_FOUND = "Webhook not found."
@@ -64,10 +65,11 @@ class WebhookCreate(BaseModel):
     _events = field_validator("events")(_check_events)
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(PartialUpdate):
     """Body of ``PATCH /api/v1/webhooks/{id}``."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    REQUIRED = ('url', 'events', 'isActive')
 
     url: Optional[Url] = None
     events: Optional[list[str]] = None
@@ -83,13 +85,6 @@ class WebhookUpdate(BaseModel):
     def _events(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _check_events(value)
 
-    def changes(self) -> dict[str, Any]:
-        sent = {name: getattr(self, name) for name in self.model_fields_set}
-        cleared = [name for name, value in sent.items() if value is None]
-        if cleared:
-            raise ValidationError("Validation failed.",
-                                  details=[{"field": name, "message": "cannot be null"} for name in cleared])
-        return sent
 
 
 def to_api(item: dict[str, Any]) -> dict[str, Any]:
@@ -135,10 +130,7 @@ def create_webhook(company_id: str, data: WebhookCreate, actor: audit.Actor, *,
 
 
 def get_item(company_id: str, webhook_id: str) -> dict[str, Any]:
-    item = dynamo.get(keys.company(company_id), keys.webhook_sk(webhook_id))
-    if not item or item.get("entity") != "WEBHOOK":
-        raise NotFound(NOT_FOUND)
-    return item
+    return dynamo.get_record(keys.company(company_id), keys.webhook_sk(webhook_id), "WEBHOOK", NOT_FOUND)
 
 
 def list_webhooks(company_id: str) -> list[dict[str, Any]]:
