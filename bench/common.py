@@ -34,6 +34,25 @@ def aws_environment(endpoint: str) -> dict[str, str]:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING", "DISTRIBU_ENV": "local"}
 
 
+def template_resources_at(endpoint: str) -> dict[str, str]:
+    """Create template.yaml's resources at ``endpoint`` and point this process (and the result) at them."""
+    import boto3
+
+    from distribu import aws, config
+    from distribu_local.template import Stack
+
+    environment = aws_environment(endpoint)
+    os.environ.update(environment)
+    stack = Stack(parameters={"SessionSecret": "bench-session-secret-0123456789abcdef"})
+    stack.create_resources(boto3.Session())
+    environment.update(stack.function_environment())
+    environment.update({"DISTRIBU_ENV": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"})
+    os.environ.update(environment)
+    aws.reset_clients()
+    config.get_settings.cache_clear()
+    return environment
+
+
 @contextmanager
 def moto_stack() -> Iterator[dict[str, str]]:
     """A moto server on a free port with every resource of template.yaml; yields the functions' env."""
@@ -46,22 +65,7 @@ def moto_stack() -> Iterator[dict[str, str]]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        import boto3
-
-        from distribu_local.template import Stack
-
-        environment = aws_environment(f"http://127.0.0.1:{port}")
-        os.environ.update(environment)
-        stack = Stack(parameters={"SessionSecret": "bench-session-secret-0123456789abcdef"})
-        stack.create_resources(boto3.Session())
-        environment.update(stack.function_environment())
-        environment.update({"DISTRIBU_ENV": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"})
-        os.environ.update(environment)
-        from distribu import aws, config
-
-        aws.reset_clients()
-        config.get_settings.cache_clear()
-        yield environment
+        yield template_resources_at(f"http://127.0.0.1:{port}")
     finally:
         server.stop()
 
@@ -141,22 +145,7 @@ def locked_moto_server_process() -> Iterator[dict[str, str]]:
                 break
             except OSError:
                 time.sleep(0.05)
-        import boto3
-
-        from distribu_local.template import Stack
-
-        environment = aws_environment(endpoint)
-        os.environ.update(environment)
-        stack = Stack(parameters={"SessionSecret": "bench-session-secret-0123456789abcdef"})
-        stack.create_resources(boto3.Session())
-        environment.update(stack.function_environment())
-        environment.update({"DISTRIBU_ENV": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"})
-        os.environ.update(environment)
-        from distribu import aws, config
-
-        aws.reset_clients()
-        config.get_settings.cache_clear()
-        yield environment
+        yield template_resources_at(endpoint)
     finally:
         process.terminate()
         process.wait(timeout=10)
