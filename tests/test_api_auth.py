@@ -88,6 +88,22 @@ def test_rate_limit_resets_in_the_next_window(stack, monkeypatch) -> None:
     assert call_api("GET", "/api/v1/products", key=tenant.key).status == 429
 
 
+def test_a_request_from_just_before_the_minute_counts_in_the_window_another_opened(stack, monkeypatch) -> None:
+    """Two containers at a minute boundary: B (a moment later) opened the new window; A must count in it,
+    not fail."""
+    from distribu import apikeys
+
+    tenant = make_tenant("Boundary Co", rate_limit=3)
+    boundary = 1_000_000 * 60.0
+    monkeypatch.setattr(apikeys.time, "time", lambda: boundary + 0.01)  # container B
+    assert call_api("GET", "/api/v1/products", key=tenant.key).status == 200
+    apikeys._window_seen.clear()  # container A, which last counted in the minute before
+    apikeys._window_seen[apikeys.hash_key(tenant.key)] = int(boundary // 60) - 1
+    monkeypatch.setattr(apikeys.time, "time", lambda: boundary - 0.01)
+    statuses = [call_api("GET", "/api/v1/products", key=tenant.key).status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
 def test_errors_carry_rate_limit_headers_too(tenant: Tenant) -> None:
     response = call_api("GET", "/api/v1/products/missing", key=tenant.key)
     assert response.status == 404 and "ratelimit-remaining" in response.headers

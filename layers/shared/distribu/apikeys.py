@@ -173,11 +173,15 @@ def authenticate(raw_key: str) -> ApiKeyContext:
     key_hash = hash_key(raw_key)
     now_seconds = time.time()
     window = int(now_seconds // WINDOW_SECONDS)
-    reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now_seconds))
     now = clock.now_iso()
+
+    def seconds_left(in_window: int) -> int:
+        return max(1, math.ceil((in_window + 1) * WINDOW_SECONDS - now_seconds))
+
     client = dynamodb()
-    modes = [_INCREMENT, _NEW_WINDOW] if _window_seen.get(key_hash) == window else [_NEW_WINDOW, _INCREMENT]
-    for expression, condition in modes + modes[:1]:
+    counting_in = _window_seen.get(key_hash)  # the window this container last counted in
+    for _ in range(4):
+        expression, condition = _INCREMENT if counting_in == window else _NEW_WINDOW
         try:
             response = client.update_item(
                 TableName=dynamo.table_name(), Key=dynamo.key(keys.api_key_pk(key_hash), keys.API_KEY_SK),
@@ -192,17 +196,24 @@ def authenticate(raw_key: str) -> ApiKeyContext:
             if not current or current.get("status") != "ACTIVE" or (
                     current.get("expiresAt") and current["expiresAt"] <= now):
                 raise Unauthorized(INVALID_KEY) from None
-            if int(current.get("rlWindow", 0)) == window and int(current["rlCount"]) >= int(current["rateLimit"]):
-                _window_seen[key_hash] = window
-                raise RateLimited(retry_after=reset, limit=int(current["rateLimit"])) from None
-            continue  # guessed the wrong window mode: try the other one
+            stored = int(current.get("rlWindow", 0))
+            if stored >= window:
+                # The window is already open (another request, or a container whose clock runs a moment
+                # ahead, opened it): count in it.
+                if int(current["rlCount"]) >= int(current["rateLimit"]):
+                    _window_seen[key_hash] = stored
+                    raise RateLimited(retry_after=seconds_left(stored), limit=int(current["rateLimit"])) from None
+                window = counting_in = stored
+            else:
+                counting_in = None  # a new minute: open its window
+            continue
         item = dynamo.from_item(response["Attributes"]) or {}
         _window_seen[key_hash] = window
         limit = int(item["rateLimit"])
         return ApiKeyContext(
             company_id=item["companyId"], key_id=item["id"], name=item["name"],
             scopes=frozenset(item["scopes"]), created_by=item.get("createdById"),
-            limit=limit, remaining=max(0, limit - int(item["rlCount"])), reset_seconds=reset,
+            limit=limit, remaining=max(0, limit - int(item["rlCount"])), reset_seconds=seconds_left(window),
         )
-    # Lost three races in a row with other containers resetting the window: ask the caller to back off.
-    raise RateLimited(retry_after=reset, limit=0)
+    # Lost four races in a row: ask the caller to back off a moment.
+    raise RateLimited(retry_after=1, limit=0)
