@@ -17,7 +17,7 @@ BODIES = {
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): {"isActive": False},
 }
 MESSAGES = {"product_id": "Product not found.", "customer_id": "Customer not found.", "order_id": "Order not found.",
-            "webhook_id": "Webhook not found.", "delivery_id": "Delivery not found."}
+            "webhook_id": "Webhook not found.", "delivery_id": "Delivery not found.", "import_id": "Import not found."}
 
 
 def _webhook_with_a_delivery(tenant: Tenant) -> tuple[str, str]:
@@ -32,6 +32,11 @@ def _webhook_with_a_delivery(tenant: Tenant) -> tuple[str, str]:
     return hook["id"], webhook_delivery.delivery_id(event["id"], hook["id"])
 
 
+def _an_import(tenant: Tenant) -> str:
+    response = call_api("POST", "/api/v1/imports", key=tenant.key, json_body={"kind": "products"})
+    return response.body["data"]["id"]
+
+
 def _their_records(other: Tenant) -> dict[str, str]:
     product = call_api("POST", "/api/v1/products", key=other.key,
                        json_body={"name": "Secret", "sku": "S-1", "price": 1, "stock": 5}).body["data"]
@@ -41,7 +46,7 @@ def _their_records(other: Tenant) -> dict[str, str]:
         "customerId": customer["id"], "items": [{"productId": product["id"], "quantity": 1}]}).body["data"]
     webhook_id, delivery_id = _webhook_with_a_delivery(other)
     return {"product_id": product["id"], "customer_id": customer["id"], "order_id": order["id"],
-            "webhook_id": webhook_id, "delivery_id": delivery_id}
+            "webhook_id": webhook_id, "delivery_id": delivery_id, "import_id": _an_import(other)}
 
 
 def test_every_id_route_answers_404_for_another_company(tenant: Tenant, other_tenant: Tenant) -> None:
@@ -54,6 +59,7 @@ def test_every_id_route_answers_404_for_another_company(tenant: Tenant, other_te
             "customer_id": call_api("POST", "/api/v1/customers", key=tenant.key,
                                     json_body={"email": "me@acme.test"}).body["data"]["id"]}
     mine["webhook_id"], mine["delivery_id"] = _webhook_with_a_delivery(tenant)
+    mine["import_id"] = _an_import(tenant)
     walked = 0
     for template, operations in app.openapi()["paths"].items():
         parameters = re.findall(r"\{(\w+)\}", template)
@@ -78,6 +84,8 @@ def test_every_id_route_answers_404_for_another_company(tenant: Tenant, other_te
     assert [price["price"] for price in prices] == [0.5]
     hook = call_api("GET", f"/api/v1/webhooks/{theirs['webhook_id']}", key=other_tenant.key).body["data"]
     assert hook["isActive"] is True
+    their_import = call_api("GET", f"/api/v1/imports/{theirs['import_id']}", key=other_tenant.key).body["data"]
+    assert their_import["status"] == "AWAITING_UPLOAD"
 
 
 def test_lists_never_show_another_company(tenant: Tenant, other_tenant: Tenant) -> None:

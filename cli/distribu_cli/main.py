@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = api_key.add_parser("list", help="list a company's keys")
     listing.add_argument("--company", required=True, metavar="SLUG")
     listing.set_defaults(run=api_key_list)
+    from distribu_cli import csv_commands
+    csv_commands.register(groups)
     return parser
 
 

@@ -1,13 +1,16 @@
-"""Lambda entry point for S3 notifications of uploads to the imports bucket, delivered through SQS.
+"""Lambda entry point for S3 notifications of the imports bucket, delivered through SQS.
 
-The import pipeline arrives with the CSV issue; until then each upload notification is parsed
-(``s3:TestEvent`` skipped, keys URL-decoded) and acknowledged.
+Each created object is one step of an import (:mod:`distribu.imports`): an upload is previewed, the
+frozen copy made by "apply" is applied. The ``s3:TestEvent`` S3 sends when the notification is set up
+carries no records; keys arrive URL-encoded. A message whose import another worker holds is reported
+as a batch item failure, so SQS hands it back later; everything else is idempotent, so redelivered
+notifications change nothing.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
@@ -15,7 +18,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 logger = Logger(service="csv_import")
-processor = BatchProcessor(event_type=EventType.SQS)
+# A failed message is reported back (batchItemFailures) rather than raised, even when it is the whole batch
+# of one: SQS then hands just that message back later.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def uploaded_objects(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -26,9 +31,19 @@ def uploaded_objects(body: dict[str, Any]) -> list[tuple[str, str]]:
             for record in body.get("Records", []) if record.get("eventName", "").startswith("ObjectCreated")]
 
 
-def handle_record(record: SQSRecord) -> None:
+def _time_left(context: Any) -> Callable[[], float] | None:
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return None
+    return lambda: context.get_remaining_time_in_millis() / 1000
+
+
+def handle_record(record: SQSRecord, lambda_context: Any = None) -> None:
+    from distribu import imports
+
     for bucket, key in uploaded_objects(json.loads(record.body)):
-        logger.info("Upload received", extra={"bucket": bucket, "key": key})
+        owner = imports.new_owner(f"lambda:{getattr(lambda_context, 'aws_request_id', 'local')}")
+        outcome = imports.handle_object(bucket, key, owner=owner, time_left=_time_left(lambda_context))
+        logger.info("Import object handled", extra={"bucket": bucket, "key": key, "outcome": outcome})
 
 
 @logger.inject_lambda_context(clear_state=True)
