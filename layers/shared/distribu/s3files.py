@@ -30,13 +30,9 @@ class OpenedObject:
     size: int
 
 
-def open_text(bucket: str, key: str, *, if_match: str | None = None) -> OpenedObject:
-    """The object as a text stream (UTF-8, an Excel BOM skipped). ``if_match`` pins the exact version
-    read before: S3 answers ``PreconditionFailed`` if the object changed since."""
-    request: dict[str, Any] = {"Bucket": bucket, "Key": key}
-    if if_match:
-        request["IfMatch"] = if_match
-    response = s3().get_object(**request)
+def open_text(bucket: str, key: str) -> OpenedObject:
+    """The object as a text stream (UTF-8, an Excel BOM skipped), read as it arrives."""
+    response = s3().get_object(Bucket=bucket, Key=key)
     # Bytes that are not UTF-8 become U+FFFD, so the rows holding them are named instead of the read failing.
     text = io.TextIOWrapper(response["Body"], encoding="utf-8-sig", errors="replace", newline="")
     return OpenedObject(text, response["ETag"], int(response.get("ContentLength", 0)))
