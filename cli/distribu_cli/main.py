@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Any, Callable, Sequence
 
+from distribu_cli import csv_commands
+
 LOCAL_DEFAULTS = {
     "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
     "TABLE_NAME": "distribu-local-Table",
@@ -95,7 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     listing = api_key.add_parser("list", help="list a company's keys")
     listing.add_argument("--company", required=True, metavar="SLUG")
     listing.set_defaults(run=api_key_list)
-    from distribu_cli import csv_commands
     csv_commands.register(groups)
     return parser
 

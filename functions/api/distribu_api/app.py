@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from distribu_api import errors
-from distribu_api.routers import customers, orders, products, webhooks
-from distribu_api.routers import exports, imports
+from distribu_api.routers import customers, exports, imports, orders, products, webhooks
 
 API_PREFIX = "/api/v1"
 
@@ -52,7 +51,8 @@ def create_app(logger: Any) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app, logger)
-    for router in (products.router, orders.router, customers.router, webhooks.router, imports.router, exports.router):
+    for router in (products.router, orders.router, customers.router, webhooks.router, imports.router,
+                   exports.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(RateLimitHeaders)
     return app
