@@ -66,7 +66,7 @@ def same_items(company_id: str, rows: int, prefix: str) -> Iterator[list[dict[st
                   "description": DESCRIPTION.strip(), "category": f"Fasteners {number % 12}", "unit": "case",
                   "price": Decimal(f"{number % 700}.{number % 100:02d}"), "stock": number % 5000, "isActive": True}
         product_id = imports.derived_id("bench0000000000000000000000", number)
-        item = catalog._item(company_id, product_id, fields, now, now, 1)
+        item = catalog.build_item(company_id, product_id, fields, now, now, 1)
         yield [dynamo.put(item, condition="attribute_not_exists(PK)"),
                dynamo.put({"PK": keys.company(company_id), "SK": keys.sku_guard_sk(sku), "entity": "SKU",
                            "productId": product_id, "sku": sku}, condition="attribute_not_exists(PK)"),

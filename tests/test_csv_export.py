@@ -99,7 +99,7 @@ def test_a_large_export_streams_as_a_multipart_upload(stack, tenant: Tenant, mon
     table = dynamo.dynamodb()
     for start in range(0, 3000, 25):  # 3,000 products with long descriptions: ~6 MB of CSV, two parts
         table.batch_write_item(RequestItems={dynamo.table_name(): [{"PutRequest": {"Item": dynamo.to_item(
-            catalog._item(tenant.company_id, f"p{number:05d}", {
+            catalog.build_item(tenant.company_id, f"p{number:05d}", {
                 "name": f"P{number}", "sku": f"S{number}", "description": "d" * 2000, "unit": "each",
                 "price": 1, "stock": 1, "isActive": True}, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", 1))}}
             for number in range(start, start + 25)]})

@@ -84,7 +84,7 @@ def _search_text(fields: dict[str, Any]) -> str:
     return "\n".join(str(fields.get(name) or "") for name in ("name", "sku", "category")).lower()
 
 
-def _item(company_id: str, product_id: str, fields: dict[str, Any], created_at: str, updated_at: str,
+def build_item(company_id: str, product_id: str, fields: dict[str, Any], created_at: str, updated_at: str,
           version: int) -> dict[str, Any]:
     return {
         "PK": keys.company(company_id), "SK": keys.product_sk(product_id), "entity": "PRODUCT",
@@ -105,7 +105,7 @@ def create_product(company_id: str, data: ProductCreate, actor: audit.Actor, *,
     product_id = ids.new_id()
     now = clock.now_iso()
     fields = data.model_dump()
-    item = _item(company_id, product_id, fields, now, now, 1)
+    item = build_item(company_id, product_id, fields, now, now, 1)
     view = to_api(item)
     writes = [dynamo.put(item, condition="attribute_not_exists(PK)")]
     if data.sku:
@@ -148,7 +148,7 @@ def update_product(company_id: str, product_id: str, changes: dict[str, Any], ac
             return to_api(current)
         now = clock.now_iso()
         version = int(current.get("version", 0))
-        item = _item(company_id, product_id, updated, current["createdAt"], now, version + 1)
+        item = build_item(company_id, product_id, updated, current["createdAt"], now, version + 1)
         before, after = to_api(current), to_api(item)
         writes = [dynamo.put(item, condition="attribute_exists(PK) AND version = :version",
                              values={":version": version})]

@@ -80,7 +80,7 @@ def to_api(item: dict[str, Any]) -> dict[str, Any]:
     })
 
 
-def _item(company_id: str, customer_id: str, fields: dict[str, Any], created_at: str, updated_at: str,
+def build_item(company_id: str, customer_id: str, fields: dict[str, Any], created_at: str, updated_at: str,
           version: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "PK": keys.company(company_id), "SK": keys.customer_sk(customer_id), "entity": "CUSTOMER",
@@ -102,7 +102,7 @@ def create_customer(company_id: str, data: CustomerCreate, actor: audit.Actor, *
     customer_id = ids.new_id()
     now = clock.now_iso()
     extra = {"emailVerified": email_verified, "passwordHash": password_hash}
-    item = _item(company_id, customer_id, data.model_dump(), now, now, 1, extra)
+    item = build_item(company_id, customer_id, data.model_dump(), now, now, 1, extra)
     view = to_api(item)
     try:
         dynamo.transact([
@@ -139,7 +139,7 @@ def update_customer(company_id: str, customer_id: str, changes: dict[str, Any], 
         now = clock.now_iso()
         version = int(current.get("version", 0))
         kept = {name: current.get(name) for name in ("emailVerified", "passwordHash")}
-        item = _item(company_id, customer_id, updated, current["createdAt"], now, version + 1, kept)
+        item = build_item(company_id, customer_id, updated, current["createdAt"], now, version + 1, kept)
         before, after = to_api(current), to_api(item)
         changed = {name for name in FIELDS if fields.get(name) != updated.get(name)}
         action = "CustomerStatusChanged" if changed == {"status"} else "CustomerUpdated"

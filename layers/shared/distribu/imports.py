@@ -235,16 +235,10 @@ def _update(company_id: str, import_id: str, expression: str, *, condition: str 
     """One conditional update of the record: (True, new item) or (False, the item as it is)."""
     client = dynamo.dynamodb()
     request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "Key": dynamo.key(keys.company(company_id), import_sk(import_id)),
-        "UpdateExpression": expression, "ReturnValues": "ALL_NEW",
+        **dynamo.update(keys.company(company_id), import_sk(import_id), expression, condition=condition,
+                        names=names, values=values)["Update"],
+        "ReturnValues": "ALL_NEW",
     }
-    if condition:
-        request["ConditionExpression"] = condition
-        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-    if names:
-        request["ExpressionAttributeNames"] = names
-    if values:
-        request["ExpressionAttributeValues"] = {name: dynamo.to_attr(value) for name, value in values.items()}
     try:
         return True, dynamo.from_item(client.update_item(**request)["Attributes"])
     except client.exceptions.ConditionalCheckFailedException as failure:
@@ -381,7 +375,7 @@ class ProductRules(KindRules):
         if current is None:
             product_id = new_id()
             fields = {**self.defaults, **row.values}
-            item = catalog._item(company_id, product_id, fields, now, now, 1)
+            item = catalog.build_item(company_id, product_id, fields, now, now, 1)
             return Plan("create", [
                 dynamo.put(item, condition="attribute_not_exists(PK)"),
                 self._guard_put(company_id, keys.sku_guard_sk(fields["sku"]), product_id, {"sku": fields["sku"]},
@@ -393,7 +387,7 @@ class ProductRules(KindRules):
         if after == before:
             return Plan("unchanged")
         version = int(current.get("version", 0))
-        item = catalog._item(company_id, current["id"], after, current["createdAt"], now, version + 1)
+        item = catalog.build_item(company_id, current["id"], after, current["createdAt"], now, version + 1)
         writes = [dynamo.put(item, condition="attribute_exists(PK) AND version = :version",
                              values={":version": version})]
         if after.get("sku") != before.get("sku"):  # the same SKU in other letter case
@@ -423,7 +417,7 @@ class CustomerRules(KindRules):
             customer_id = new_id()
             fields = {**self.defaults, **row.values}
             # Imported customers have no password and are unverified until they set one.
-            item = customers._item(company_id, customer_id, fields, now, now, 1, {"emailVerified": False})
+            item = customers.build_item(company_id, customer_id, fields, now, now, 1, {"emailVerified": False})
             return Plan("create", [
                 dynamo.put(item, condition="attribute_not_exists(PK)"),
                 self._guard_put(company_id, keys.email_guard_sk(fields["email"]), customer_id, {}, existing),
@@ -435,7 +429,7 @@ class CustomerRules(KindRules):
             return Plan("unchanged")
         version = int(current.get("version", 0))
         kept = {name: current.get(name) for name in ("emailVerified", "passwordHash")}
-        item = customers._item(company_id, current["id"], after, current["createdAt"], now, version + 1, kept)
+        item = customers.build_item(company_id, current["id"], after, current["createdAt"], now, version + 1, kept)
         return Plan("update", [
             dynamo.put(item, condition="attribute_exists(PK) AND version = :version", values={":version": version}),
             outbox.event(company_id, "customer.updated", customers.to_api(item), at=now),
