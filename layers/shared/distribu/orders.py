@@ -319,7 +319,8 @@ def _bound(value: str | None, field_name: str, *, end: bool) -> str | None:
 def list_orders(company_id: str, *, limit: int, cursor: str | None, status: str | None = None,
                 customer_id: str | None = None, since: str | None = None, until: str | None = None) -> Page:
     low, high = _bound(since, "since", end=False), _bound(until, "until", end=True)
-    between = ((low or "0") + "", (high or "9999") + "#~") if (low or high) else None
+    # Sort keys are "{createdAt}#{id}": "#~" sorts after every id, so `until` includes its last millisecond.
+    between = (low or "0", (high or "9999") + "#~") if (low or high) else None
     if customer_id:
         index, pk_name, sk_name = "GSI2", "GSI2PK", "GSI2SK"
         partition = keys.customer_orders(company_id, customer_id)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from distribu import audit, clock, dynamo, ids, keys, netguard, webhook_delivery
 from distribu.config import get_settings
-from distribu.errors import BusinessRuleViolation, NotFound
+from distribu.errors import BusinessRuleViolation, Conflict, NotFound
 from distribu.idempotency import AlsoWrite, extra_items
 from distribu.outbox import EVENT_TYPES
 from distribu.pagination import IndexQuery, Page, query_page
@@ -154,8 +154,6 @@ def update_webhook(company_id: str, webhook_id: str, changes: dict[str, Any], ac
             *extra_items(also_write, view),
         ])
     except dynamo.TransactionCancelled:
-        from distribu.errors import Conflict
-
         raise Conflict("The webhook is being changed by someone else; try again.") from None
     return view
 
