@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from distribu_api import errors
+from distribu_api.dependencies import resolve_body_schemas
 from distribu_api.routers import customers, exports, imports, orders, products, webhooks
 
 API_PREFIX = "/api/v1"
@@ -51,6 +52,14 @@ def create_app(logger: Any) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app, logger)
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = resolve_body_schemas(build_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for router in (products.router, orders.router, customers.router, webhooks.router, imports.router,
                    exports.router):
         app.include_router(router, prefix=API_PREFIX)

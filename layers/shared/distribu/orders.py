@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +63,12 @@ class OrderCreateSchema(_OrderExtras):
 
     customerId: str
     items: list[dict[str, Any]] = Field(description='[{"productId": "...", "quantity": 2}], at least one')
+
+
+class OrderStatusChange(BaseModel):
+    """Documents ``PATCH /api/v1/orders/{id}`` (the body is checked by :func:`parse_status`)."""
+
+    status: Literal["SUBMITTED", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"]
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from distribu import customers, pricing
 from distribu.apikeys import ApiKeyContext
 from distribu.idempotency import IdempotencyGuard
+from distribu_api.lazy import lazy_module
 from distribu_api.dependencies import (PageParams, idempotency_guard, listing, openapi_body, page_params,
                                        parse_body, record_with, require_scope, respond)
+
+customers = lazy_module("distribu.customers")
+pricing = lazy_module("distribu.pricing")
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -34,7 +37,7 @@ async def get_customer(customer_id: str,
 
 
 @router.post("", status_code=201, response_model=None, summary="Create a customer",
-             openapi_extra=openapi_body(customers.CustomerCreate))
+             openapi_extra=openapi_body("distribu.customers", "CustomerCreate"))
 async def create_customer(request: Request, key: ApiKeyContext = Depends(require_scope("customers:write")),
                           guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     data = await parse_body(request, customers.CustomerCreate)
@@ -43,7 +46,7 @@ async def create_customer(request: Request, key: ApiKeyContext = Depends(require
 
 
 @router.patch("/{customer_id}", response_model=None, summary="Update a customer",
-              openapi_extra=openapi_body(customers.CustomerUpdate))
+              openapi_extra=openapi_body("distribu.customers", "CustomerUpdate"))
 async def update_customer(customer_id: str, request: Request,
                           key: ApiKeyContext = Depends(require_scope("customers:write")),
                           guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
@@ -61,7 +64,7 @@ async def list_prices(customer_id: str,
 
 
 @router.put("/{customer_id}/prices/{product_id}", response_model=None, summary="Set a custom price",
-            openapi_extra=openapi_body(pricing.PriceOverrideSet))
+            openapi_extra=openapi_body("distribu.pricing", "PriceOverrideSet"))
 async def set_price(customer_id: str, product_id: str, request: Request,
                     key: ApiKeyContext = Depends(require_scope("customers:write"))) -> dict[str, Any]:
     data = await parse_body(request, pricing.PriceOverrideSet)

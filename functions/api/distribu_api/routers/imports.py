@@ -7,18 +7,20 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from distribu import imports
 from distribu.apikeys import ApiKeyContext
 from distribu.idempotency import IdempotencyGuard
+from distribu_api.lazy import lazy_module
 from distribu_api.dependencies import (authenticated_key, idempotency_guard, openapi_body, parse_body,
                                        record_with, respond)
+
+imports = lazy_module("distribu.imports")
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 
 @router.post("", status_code=201, response_model=None,
              summary="Start a CSV import: returns a presigned POST to upload the file to (scope by kind)",
-             openapi_extra=openapi_body(imports.ImportCreate))
+             openapi_extra=openapi_body("distribu.imports", "ImportCreate"))
 async def create_import(request: Request, key: ApiKeyContext = Depends(authenticated_key),
                         guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     data = await parse_body(request, imports.ImportCreate)

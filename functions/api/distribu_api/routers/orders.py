@@ -7,12 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from distribu import orders
 from distribu.apikeys import ApiKeyContext
 from distribu.errors import ValidationError
 from distribu.idempotency import IdempotencyGuard
+from distribu_api.lazy import lazy_module
 from distribu_api.dependencies import (PageParams, idempotency_guard, listing, openapi_body, page_params,
                                        read_json, record_with, require_scope, respond)
+
+orders = lazy_module("distribu.orders")
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -38,8 +40,8 @@ async def get_order(order_id: str, key: ApiKeyContext = Depends(require_scope("o
 
 
 @router.post("", status_code=201, response_model=None,
-             summary=f"Place an order (at most {orders.MAX_DISTINCT_PRODUCTS} different products)",
-             openapi_extra=openapi_body(orders.OrderCreateSchema))
+             summary="Place an order (at most 95 different products: one DynamoDB transaction)",
+             openapi_extra=openapi_body("distribu.orders", "OrderCreateSchema"))
 async def create_order(request: Request, key: ApiKeyContext = Depends(require_scope("orders:write")),
                        guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     order_request = orders.parse_order_request(await read_json(request), customer_required=True)
@@ -49,9 +51,7 @@ async def create_order(request: Request, key: ApiKeyContext = Depends(require_sc
 
 
 @router.patch("/{order_id}", response_model=None, summary="Move an order to another status",
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                  "type": "object", "required": ["status"],
-                  "properties": {"status": {"type": "string", "enum": list(orders.STATUSES)}}}}}}})
+              openapi_extra=openapi_body("distribu.orders", "OrderStatusChange"))
 async def update_order(order_id: str, request: Request, key: ApiKeyContext = Depends(require_scope("orders:write")),
                        guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     status = orders.parse_status(await read_json(request))

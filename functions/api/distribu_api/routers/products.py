@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from distribu import catalog
 from distribu.apikeys import ApiKeyContext
 from distribu.idempotency import IdempotencyGuard
+from distribu_api.lazy import lazy_module
 from distribu_api.dependencies import (PageParams, idempotency_guard, listing, openapi_body, page_params,
                                        parse_body, record_with, require_scope, respond)
+
+catalog = lazy_module("distribu.catalog")
 
 router = APIRouter(prefix="/products", tags=["products"])
 
@@ -40,7 +42,7 @@ async def get_product(product_id: str,
 
 
 @router.post("", status_code=201, response_model=None, summary="Create a product",
-             openapi_extra=openapi_body(catalog.ProductCreate))
+             openapi_extra=openapi_body("distribu.catalog", "ProductCreate"))
 async def create_product(request: Request, key: ApiKeyContext = Depends(require_scope("products:write")),
                          guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     data = await parse_body(request, catalog.ProductCreate)
@@ -49,7 +51,7 @@ async def create_product(request: Request, key: ApiKeyContext = Depends(require_
 
 
 @router.patch("/{product_id}", response_model=None, summary="Update any fields of a product, stock included",
-              openapi_extra=openapi_body(catalog.ProductUpdate))
+              openapi_extra=openapi_body("distribu.catalog", "ProductUpdate"))
 async def update_product(product_id: str, request: Request,
                          key: ApiKeyContext = Depends(require_scope("products:write")),
                          guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:

@@ -7,11 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from distribu import webhook_delivery, webhooks
 from distribu.apikeys import ApiKeyContext
 from distribu.idempotency import IdempotencyGuard
+from distribu_api.lazy import lazy_module
 from distribu_api.dependencies import (PageParams, idempotency_guard, listing, openapi_body, page_params,
                                        parse_body, record_with, require_scope, respond)
+
+webhook_delivery = lazy_module("distribu.webhook_delivery")
+webhooks = lazy_module("distribu.webhooks")
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -27,7 +30,7 @@ async def get_webhook(webhook_id: str, key: ApiKeyContext = Depends(require_scop
 
 
 @router.post("", status_code=201, response_model=None, summary="Create a webhook; the response holds its secret, once",
-             openapi_extra=openapi_body(webhooks.WebhookCreate))
+             openapi_extra=openapi_body("distribu.webhooks", "WebhookCreate"))
 async def create_webhook(request: Request, key: ApiKeyContext = Depends(require_scope("webhooks:write")),
                          guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     data = await parse_body(request, webhooks.WebhookCreate)
@@ -36,7 +39,7 @@ async def create_webhook(request: Request, key: ApiKeyContext = Depends(require_
 
 
 @router.patch("/{webhook_id}", response_model=None, summary="Change url, events or isActive",
-              openapi_extra=openapi_body(webhooks.WebhookUpdate))
+              openapi_extra=openapi_body("distribu.webhooks", "WebhookUpdate"))
 async def update_webhook(webhook_id: str, request: Request,
                          key: ApiKeyContext = Depends(require_scope("webhooks:write")),
                          guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
