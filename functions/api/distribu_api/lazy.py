@@ -1,24 +1,33 @@
 """Domain modules loaded on first use, so a cold start pays only for the routes it serves.
 
-Every router names the domain modules it calls at import time, but most requests touch one of them;
-``importlib.util.LazyLoader`` defers executing a module until an attribute of it is first read.
+Every router names the domain modules it calls, but a request touches one or two of them. The proxy
+imports its module on the first attribute read, under a lock: the local stack serves requests on many
+threads, and none may see a half-initialised module (``importlib.util.LazyLoader`` allows that on 3.11).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
+import threading
 from types import ModuleType
+from typing import Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(name)
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+class LazyModule:
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> ModuleType:
+        with self._lock:
+            if self._module is None:
+                self._module = importlib.import_module(self._name)
+        return self._module
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._module or self._load(), attribute)
+
+
+def lazy_module(name: str) -> Any:
+    return LazyModule(name)
