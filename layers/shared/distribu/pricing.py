@@ -44,7 +44,9 @@ def to_api(item: dict[str, Any], product: dict[str, Any] | None) -> dict[str, An
 def set_override(company_id: str, customer_id: str, product_id: str, price: Decimal, actor: audit.Actor) -> dict[str, Any]:
     """Upsert; customer and product must both exist at the moment of the write (condition checks)."""
     pk = keys.company(company_id)
-    existing = dynamo.get(pk, keys.price_override_sk(customer_id, product_id))
+    override_key, product_key = (pk, keys.price_override_sk(customer_id, product_id)), (pk, keys.product_sk(product_id))
+    found = dynamo.batch_get([override_key, product_key])  # the old price (for the audit) and the product (for the answer)
+    existing = found.get(override_key)
     now = clock.now_iso()
     item = {
         "PK": pk, "SK": keys.price_override_sk(customer_id, product_id), "entity": "PRICE_OVERRIDE",
@@ -65,8 +67,7 @@ def set_override(company_id: str, customer_id: str, product_id: str, price: Deci
         if 0 in cancelled.failed_indexes():
             raise NotFound("Customer not found.") from None
         raise NotFound("Product not found.") from None
-    product = dynamo.get(pk, keys.product_sk(product_id))
-    return to_api(item, product)
+    return to_api(item, found.get(product_key))
 
 
 def delete_override(company_id: str, customer_id: str, product_id: str, actor: audit.Actor) -> None:
