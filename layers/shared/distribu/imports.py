@@ -320,6 +320,7 @@ class KindRules:
     """How one kind of record is matched, compared and written."""
 
     guard_attr: str
+    guard_entity: str
     record_fields: tuple[str, ...]
     defaults: dict[str, Any]
 
@@ -338,8 +339,13 @@ class KindRules:
         current = existing.record if existing else None
         if current is None:
             return "create"
+        return "update" if self.updated_fields(current, row) else "unchanged"
+
+    def updated_fields(self, current: dict[str, Any], row: csvformat.ParsedRow) -> dict[str, Any] | None:
+        """The record's fields with the row applied, or None when the row changes nothing."""
         before = {name: current.get(name) for name in self.record_fields}
-        return "unchanged" if {**before, **row.values} == before else "update"
+        after = {**before, **row.values}
+        return None if after == before else after
 
     def _guard_put(self, company_id: str, key_sk: str, record_id: str, extra: dict[str, Any],
                    existing: Existing | None, *, refresh: bool = False) -> dict[str, Any]:
@@ -352,8 +358,6 @@ class KindRules:
         # An orphaned guard (its record is gone) is taken over only if it is still that orphan.
         return dynamo.put(item, condition=f"{self.guard_attr} = :stale",
                           values={":stale": existing.guard.get(self.guard_attr)})
-
-    guard_entity = ""
 
 
 class ProductRules(KindRules):
@@ -382,15 +386,14 @@ class ProductRules(KindRules):
                                 existing),
                 outbox.event(company_id, "product.updated", catalog.to_api(item), at=now),
             ])
-        before = {name: current.get(name) for name in self.record_fields}
-        after = {**before, **row.values}
-        if after == before:
+        after = self.updated_fields(current, row)
+        if after is None:
             return Plan("unchanged")
         version = int(current.get("version", 0))
         item = catalog.build_item(company_id, current["id"], after, current["createdAt"], now, version + 1)
         writes = [dynamo.put(item, condition="attribute_exists(PK) AND version = :version",
                              values={":version": version})]
-        if after.get("sku") != before.get("sku"):  # the same SKU in other letter case
+        if after.get("sku") != current.get("sku"):  # the same SKU in other letter case
             writes.append(self._guard_put(company_id, keys.sku_guard_sk(after["sku"]), current["id"],
                                           {"sku": after["sku"]}, existing, refresh=True))
         writes.append(outbox.event(company_id, "product.updated", catalog.to_api(item), at=now))
@@ -423,9 +426,8 @@ class CustomerRules(KindRules):
                 self._guard_put(company_id, keys.email_guard_sk(fields["email"]), customer_id, {}, existing),
                 outbox.event(company_id, "customer.created", customers.to_api(item), at=now),
             ])
-        before = {name: current.get(name) for name in self.record_fields}
-        after = {**before, **row.values}
-        if after == before:
+        after = self.updated_fields(current, row)
+        if after is None:
             return Plan("unchanged")
         version = int(current.get("version", 0))
         kept = {name: current.get(name) for name in ("emailVerified", "passwordHash")}
