@@ -36,7 +36,11 @@ def emit_low_stock_event(old: dict[str, Any], new: dict[str, Any]) -> bool:
     if old.get("entity") != "PRODUCT" or "stock" not in old or "stock" not in new:
         return False
     company_id = new["companyId"]
-    if not crossed_into_low_stock(old, new, company_default(company_id)):
+    if int(new["stock"]) >= int(old["stock"]) and new.get("lowStockThreshold") == old.get("lowStockThreshold"):
+        return False  # most product changes (prices, restocks) cannot cross: no company read for them
+    own = [product.get("lowStockThreshold") for product in (old, new)]
+    default = DEFAULT_LOW_STOCK_THRESHOLD if None not in own else company_default(company_id)
+    if not crossed_into_low_stock(old, new, default):
         return False
     from distribu import catalog  # only on a crossing: keeps pydantic off the dispatcher's cold start
 
