@@ -8,9 +8,11 @@ from fastapi import FastAPI
 
 from distribu_api import errors
 from distribu_api.dependencies import resolve_body_schemas
-from distribu_api.routers import customers, exports, imports, orders, products, webhooks
+from distribu_api.lazy import IncludeRoutersOnDemand, LazyRouters
 
 API_PREFIX = "/api/v1"
+ROUTERS = {resource: f"distribu_api.routers.{resource}"
+           for resource in ("products", "orders", "customers", "webhooks", "imports", "exports")}
 
 
 class RateLimitHeaders:
@@ -41,6 +43,17 @@ class RateLimitHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def in_resource_order(document: dict[str, Any]) -> dict[str, Any]:
+    """Paths grouped as ``ROUTERS`` lists them, whichever router a request happened to include first."""
+    order = {f"{API_PREFIX}/{resource}": position for position, resource in enumerate(ROUTERS)}
+
+    def position(path: str) -> int:
+        return order.get("/".join(path.split("/")[:4]), len(order))
+
+    document["paths"] = dict(sorted(document.get("paths", {}).items(), key=lambda entry: position(entry[0])))
+    return document
+
+
 def create_app(logger: Any) -> FastAPI:
     app = FastAPI(
         title="Distribu API",
@@ -52,16 +65,16 @@ def create_app(logger: Any) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app, logger)
+    routers = app.state.routers = LazyRouters(app, API_PREFIX, ROUTERS)
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = resolve_body_schemas(build_openapi())
+            routers.include_all()
+            app.openapi_schema = resolve_body_schemas(in_resource_order(build_openapi()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    for router in (products.router, orders.router, customers.router, webhooks.router, imports.router,
-                   exports.router):
-        app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(IncludeRoutersOnDemand, routers=routers)
     return app
