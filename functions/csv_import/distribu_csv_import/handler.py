@@ -14,13 +14,10 @@ from typing import Any, Callable
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from distribu.sqs_batch import SQSRecord, process_partial_batch
 
 logger = Logger(service="csv_import")
-# A failed message is reported back (batchItemFailures) rather than raised, even when it is the whole batch
-# of one: SQS then hands just that message back later.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def uploaded_objects(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -38,9 +35,12 @@ def _time_left(context: Any) -> Callable[[], float] | None:
 
 
 def handle_record(record: SQSRecord, lambda_context: Any = None) -> None:
-    from distribu import imports
+    objects = uploaded_objects(json.loads(record["body"]))
+    if not objects:
+        return
+    from distribu import imports  # only when there is work: the import machinery loads pydantic models
 
-    for bucket, key in uploaded_objects(json.loads(record.body)):
+    for bucket, key in objects:
         owner = imports.new_owner(f"lambda:{getattr(lambda_context, 'aws_request_id', 'local')}")
         outcome = imports.handle_object(bucket, key, owner=owner, time_left=_time_left(lambda_context))
         logger.info("Import object handled", extra={"bucket": bucket, "key": key, "outcome": outcome})
@@ -48,5 +48,6 @@ def handle_record(record: SQSRecord, lambda_context: Any = None) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor,
-                                    context=context)
+    # A failed message is reported back (batchItemFailures), even when it is the whole batch of one:
+    # SQS then hands just that message back later.
+    return process_partial_batch(event, lambda record: handle_record(record, context), logger)

@@ -7,17 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from distribu import low_stock, stream
+from distribu.sqs_batch import SQSRecord, process_partial_batch
 
 logger = Logger(service="low_stock_mailer")
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def handle_record(record: SQSRecord) -> None:
-    event_item = stream.new_image(stream.parse(record.body)) or {}
+    event_item = stream.new_image(stream.parse(record["body"])) or {}
     if event_item.get("entity") != "EVENT" or event_item.get("eventType") != "order.created":
         return
     sent = low_stock.mail_for_order(event_item)
@@ -26,5 +24,4 @@ def handle_record(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor,
-                                    context=context)
+    return process_partial_batch(event, handle_record, logger)

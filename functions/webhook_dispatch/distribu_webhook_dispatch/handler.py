@@ -4,24 +4,21 @@
   per subscribed webhook; a product change that crosses its low-stock threshold becomes a
   ``product.low_stock`` event (in the outbox, so it fans out the same way).
 - Delivery queue: one delivery attempt per message. Records of a batch are delivered concurrently, so
-  a slow endpoint never holds up another; Powertools reports partial batch failures.
+  a slow endpoint never holds up another; failed records are reported as partial batch failures.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import (AsyncBatchProcessor, EventType,
-                                                   async_process_partial_response)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from distribu import low_stock, stream, webhook_delivery
+from distribu.sqs_batch import SQSRecord, process_partial_batch
 
 logger = Logger(service="webhook_dispatch")
-processor = AsyncBatchProcessor(event_type=EventType.SQS)
+BATCH_SIZE = 10  # the event source mappings' BatchSize in template.yaml: every record gets its own thread
 
 
 def handle_stream_record(record: dict[str, Any]) -> None:
@@ -42,12 +39,12 @@ def handle_delivery(body: dict[str, Any]) -> None:
     logger.info("Delivery", extra={"deliveryId": message.deliveryId, "outcome": outcome})
 
 
-async def handle_record(record: SQSRecord) -> None:
-    body = json.loads(record.body)
+def handle_record(record: SQSRecord) -> None:
+    body = json.loads(record["body"])
     if "deliveryId" in body:
-        await asyncio.to_thread(handle_delivery, body)
+        handle_delivery(body)
     else:
-        await asyncio.to_thread(handle_stream_record, body)
+        handle_stream_record(body)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -55,5 +52,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "Records" not in event:  # the maintenance schedule: disabling happens as deliveries fail
         logger.info("Maintenance run", extra={"job": event.get("job")})
         return {"job": event.get("job"), "ok": True}
-    return async_process_partial_response(event=event, record_handler=handle_record, processor=processor,
-                                          context=context)
+    return process_partial_batch(event, handle_record, logger, concurrency=BATCH_SIZE)

@@ -20,9 +20,12 @@ def threshold(product: dict[str, Any], company_default: int) -> int:
     return int(own) if own is not None else company_default
 
 
+def default_threshold(company: dict[str, Any] | None) -> int:
+    return int((company or {}).get("lowStockThreshold", DEFAULT_LOW_STOCK_THRESHOLD))
+
+
 def company_default(company_id: str) -> int:
-    item = dynamo.get(keys.company(company_id), keys.COMPANY_SK, consistent=False)
-    return int(item.get("lowStockThreshold", DEFAULT_LOW_STOCK_THRESHOLD)) if item else DEFAULT_LOW_STOCK_THRESHOLD
+    return default_threshold(dynamo.get(keys.company(company_id), keys.COMPANY_SK, consistent=False))
 
 
 def crossed_into_low_stock(old: dict[str, Any], new: dict[str, Any], default: int) -> bool:
@@ -58,10 +61,12 @@ def emit_low_stock_event(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def products_now_low(company_id: str, product_ids: list[str]) -> list[dict[str, Any]]:
-    """The ordered products that are at or below their threshold now (current stock, one batch read)."""
-    default = company_default(company_id)
+    """The ordered products that are at or below their threshold now: current stock and the company's
+    default threshold in one batch read (an order has at most 95 products, so they fit beside the company)."""
     pk = keys.company(company_id)
-    found = dynamo.batch_get([(pk, keys.product_sk(product_id)) for product_id in dict.fromkeys(product_ids)])
+    found = dynamo.batch_get([(pk, keys.COMPANY_SK)]
+                             + [(pk, keys.product_sk(product_id)) for product_id in dict.fromkeys(product_ids)])
+    default = default_threshold(found.pop((pk, keys.COMPANY_SK), None))
     low = [item for item in found.values() if int(item["stock"]) <= threshold(item, default)]
     return sorted(low, key=lambda item: (item["name"], item["id"]))
 

@@ -1,0 +1,66 @@
+"""The webhook dispatcher's handler on what its queues hand it: an order's event fans out to one delivery
+per subscribed webhook, and the deliveries of one batch are made at the same time (a slow endpoint
+holds up no other)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from distribu_local.apigateway import LambdaContext
+from tests.conftest import Tenant, call_api
+from tests.queue_events import order_created_record, place_order, product, sqs_event
+from tests.webhook_receiver import Receiver
+
+
+def dispatch(event: dict[str, Any]) -> dict[str, Any]:
+    from distribu_webhook_dispatch.handler import lambda_handler
+
+    return lambda_handler(event, LambdaContext(function_name="webhook_dispatch"))
+
+
+def queued_deliveries(stack: Any) -> list[str]:
+    from distribu.aws import client
+
+    url, bodies = stack.queue_url("WebhookDeliveryQueue"), []
+    while True:
+        messages = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        bodies += [message["Body"] for message in messages]
+
+
+def test_one_batch_of_deliveries_is_made_at_the_same_time(stack, tenant: Tenant) -> None:
+    hooks = 3
+    together = threading.Barrier(hooks)
+
+    def answer_once_all_arrived(_: int) -> int:
+        try:
+            together.wait(timeout=10)  # made one after another, the first would wait here alone and fail
+        except threading.BrokenBarrierError:
+            return 503
+        return 200
+
+    receiver, webhook_ids = Receiver(), []
+    try:
+        for number in range(hooks):
+            receiver.answers[f"/hook-{number}"] = answer_once_all_arrived
+            created = call_api("POST", "/api/v1/webhooks", key=tenant.key,
+                               json_body={"url": receiver.url(f"/hook-{number}"), "events": ["order.created"]})
+            assert created.status == 201, created.body
+            webhook_ids.append(created.body["data"]["id"])
+        order_id = place_order(tenant, {product(tenant, "HOOKED", stock=5): 1})
+
+        assert dispatch(sqs_event([order_created_record(tenant, order_id)])) == {"batchItemFailures": []}
+        deliveries = queued_deliveries(stack)
+        assert len(deliveries) == hooks
+
+        assert dispatch(sqs_event(deliveries, "WebhookDeliveryQueue")) == {"batchItemFailures": []}
+        assert sorted(item.path for item in receiver.received) == [f"/hook-{n}" for n in range(hooks)]
+        assert {json.loads(item.body)["data"]["id"] for item in receiver.received} == {order_id}
+        for webhook_id in webhook_ids:
+            [delivery] = call_api("GET", f"/api/v1/webhooks/{webhook_id}/deliveries", key=tenant.key).body["data"]
+            assert (delivery["status"], delivery["attempts"][0]["statusCode"]) == ("SUCCEEDED", 200), delivery
+    finally:
+        receiver.close()
