@@ -67,6 +67,22 @@ def test_every_handler_imports(template) -> None:
         assert (ROOT / resource["Properties"]["CodeUri"] / module_name.replace(".", "/")).with_suffix(".py").exists()
 
 
+def test_no_handler_loads_what_it_does_not_call(template) -> None:
+    """Cold starts: botocore clients, not the boto3 package (s3transfer, multiprocessing, resources); no
+    Powertools batch utilities (asyncio and every event data class)."""
+    import os
+    import subprocess
+    import sys
+
+    handlers = [resource["Properties"]["Handler"].rsplit(".", 1)[0] for resource in template["Resources"].values()
+                if resource["Type"] == "AWS::Serverless::Function"]
+    code = (f"import sys\nfor name in {handlers!r}: __import__(name)\n"
+            "print(sorted(m for m in ('boto3', 's3transfer', 'aws_lambda_powertools.utilities.batch') if m in sys.modules))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_layer_holds_the_domain_package_beside_its_requirements(template) -> None:
     layer = template["Resources"]["SharedLayer"]
     assert layer["Metadata"]["BuildMethod"] == "python3.12"
@@ -96,6 +112,14 @@ def test_queues_have_dead_letter_queues_and_consumers(template) -> None:
         redrive = template["Resources"][queue]["Properties"]["RedrivePolicy"]
         dead_letter = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert template["Resources"][dead_letter]["Type"] == "AWS::SQS::Queue"
+
+
+def test_webhook_dispatch_has_a_thread_for_every_record_of_a_batch(template) -> None:
+    from distribu_webhook_dispatch.handler import BATCH_SIZE
+
+    sizes = [trigger.batch_size for trigger in Stack(template).queue_triggers()
+             if trigger.function == "WebhookDispatchFunction"]
+    assert sizes and max(sizes) <= BATCH_SIZE
 
 
 def test_stream_pipes_carry_outbox_events_to_queues(template) -> None:

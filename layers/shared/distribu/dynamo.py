@@ -13,13 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from distribu.attribute_values import deserialize, serialize
 from distribu.aws import dynamodb
 from distribu.config import get_settings
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 Item = dict[str, Any]
 
@@ -29,18 +25,18 @@ def table_name() -> str:
 
 
 def to_attr(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)
+    return serialize(value)
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     """Serialise a plain dict, dropping ``None`` (absent attributes, never NULL)."""
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    return {key: serialize(value) for key, value in values.items() if value is not None}
 
 
 def from_item(raw: Mapping[str, Any] | None) -> Item | None:
     if raw is None:
         return None
-    return {key: _deserializer.deserialize(value) for key, value in raw.items()}
+    return {key: deserialize(value) for key, value in raw.items()}
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
