@@ -25,7 +25,7 @@ class LoadedFunction:
     handler: Callable[[dict[str, Any], Any], Any] | None = None
     error: str | None = None
     # One "container": queue and schedule invocations of a function run one at a time, as in Lambda
-    # (module-level state such as Powertools' BatchProcessor is not made for concurrent batches).
+    # (a handler's module-level state is never shared by two concurrent batches there).
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
