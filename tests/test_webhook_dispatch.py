@@ -64,3 +64,46 @@ def test_one_batch_of_deliveries_is_made_at_the_same_time(stack, tenant: Tenant)
             assert (delivery["status"], delivery["attempts"][0]["statusCode"]) == ("SUCCEEDED", 200), delivery
     finally:
         receiver.close()
+
+
+def test_a_delivery_that_never_got_through_disables_its_webhook_however_the_clock_ticks(
+        stack, tenant: Tenant, monkeypatch) -> None:
+    """The give-up rule compares when the webhook's failures began with the delivery's first attempt. On a
+    loaded machine the clock moves between stamping the attempt and marking the failure; every read of
+    it here is 5 ms after the last, so a comparison that read the clock twice would never disable."""
+    import itertools
+    from datetime import datetime, timedelta, timezone
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from distribu import clock, companies
+    from tests.conftest import reset_caches
+
+    receiver = Receiver()
+    try:
+        receiver.answers["/down"] = lambda _: 503
+        hook = call_api("POST", "/api/v1/webhooks", key=tenant.key,
+                        json_body={"url": receiver.url("/down"), "events": ["order.created"]}).body["data"]
+        order_id = place_order(tenant, {product(tenant, "DOWN", stock=5): 1})
+        dispatch(sqs_event([order_created_record(tenant, order_id)]))
+        [delivery] = queued_deliveries(stack)
+
+        monkeypatch.setenv("WEBHOOK_GIVE_UP_SECONDS", "0")  # this first attempt is the last one
+        reset_caches(clients=False)
+        start, ticks = datetime.now(timezone.utc), itertools.count()
+        monkeypatch.setattr(clock, "now", lambda: start + timedelta(milliseconds=5 * next(ticks)))
+        assert dispatch(sqs_event([delivery], "WebhookDeliveryQueue")) == {"batchItemFailures": []}
+    finally:
+        receiver.close()
+
+    monkeypatch.undo()
+    reset_caches(clients=False)
+    current = call_api("GET", f"/api/v1/webhooks/{hook['id']}", key=tenant.key).body["data"]
+    assert current["isActive"] is False
+    [entry] = call_api("GET", f"/api/v1/webhooks/{hook['id']}/deliveries", key=tenant.key).body["data"]
+    assert (entry["status"], entry["attempts"][0]["statusCode"]) == ("DEAD", 503)
+    owners = companies.staff_emails(tenant.company_id, roles=("OWNER",))
+    disabled_mails = [mail for mail in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+                      if "webhook was disabled" in mail.subject and hook["id"] in mail.body]
+    assert len(disabled_mails) == 1 and set(disabled_mails[0].destinations["ToAddresses"]) == set(owners)

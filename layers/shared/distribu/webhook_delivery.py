@@ -206,7 +206,7 @@ def deliver(message: DeliveryMessage) -> str:
             _clear_failing(message.companyId, message.webhookId)
         return "delivered"
 
-    failing_since = _mark_failing(message.companyId, message.webhookId)
+    failing_since = _mark_failing(message.companyId, message.webhookId, attempt["at"])
     age = time.time() - clock.parse_iso(delivery["createdAt"]).timestamp()
     failed_for = time.time() - clock.parse_iso(failing_since).timestamp()
     wait = backoff_seconds(attempt_number)
@@ -228,13 +228,15 @@ def deliver(message: DeliveryMessage) -> str:
     return "retrying"
 
 
-def _mark_failing(company_id: str, webhook_id: str) -> str:
-    """When this webhook's current run of failures began (set on its first failure)."""
+def _mark_failing(company_id: str, webhook_id: str, attempt_at: str) -> str:
+    """When this webhook's current run of failures began: the time of its first failed attempt, the same
+    stamp as that attempt's, so "the run began at or before this delivery's first attempt" holds exactly
+    when no attempt in between got through (a clock read here instead would be a few ms late)."""
     response = dynamo.dynamodb().update_item(
         TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.webhook_sk(webhook_id)),
         UpdateExpression="SET failingSince = if_not_exists(failingSince, :now)",
         ConditionExpression="attribute_exists(PK)",
-        ExpressionAttributeValues={":now": {"S": clock.now_iso()}}, ReturnValues="ALL_NEW",
+        ExpressionAttributeValues={":now": {"S": attempt_at}}, ReturnValues="ALL_NEW",
     )
     return str(response["Attributes"]["failingSince"]["S"])
 
