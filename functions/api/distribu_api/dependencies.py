@@ -12,7 +12,7 @@ from typing import Any, Callable, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from distribu import apikeys, pagination, validation
 from distribu.apikeys import ApiKeyContext
@@ -39,6 +39,8 @@ def require_scope(scope: str) -> Callable[..., ApiKeyContext]:
 
 
 class PageParams(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built by the first list request, not by every cold start
+
     limit: int
     cursor: str | None
 

@@ -32,7 +32,7 @@ Threshold = Optional[Annotated[StrictInt, Field(ge=0, le=MAX_STOCK)]]
 class ProductCreate(BaseModel):
     """Body of ``POST /api/v1/products``."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     name: Name
     sku: Sku = None
@@ -49,7 +49,7 @@ class ProductCreate(BaseModel):
 class ProductUpdate(PartialUpdate):
     """Body of ``PATCH /api/v1/products/{id}``: any subset of the fields; ``null`` clears optional ones."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     REQUIRED = ('name', 'unit', 'price', 'stock', 'isActive')
 
     name: Optional[Name] = None

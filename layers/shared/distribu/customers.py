@@ -38,7 +38,7 @@ def normalise_email(value: Any) -> str:
 class CustomerCreate(BaseModel):
     """Body of ``POST /api/v1/customers``. Passwords are never accepted here."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     email: str
     name: Name = None
@@ -53,7 +53,7 @@ class CustomerCreate(BaseModel):
 class CustomerUpdate(PartialUpdate):
     """Body of ``PATCH /api/v1/customers/{id}``: any subset; ``null`` clears optional fields."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     REQUIRED = ('email', 'status')
 
     email: Optional[str] = None

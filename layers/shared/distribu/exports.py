@@ -30,7 +30,7 @@ CENTS = Decimal("0.01")
 class ExportRequest(BaseModel):
     """Body of ``POST /api/v1/exports``."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     kind: Literal["products", "customers", "orders", "order-items"]
     since: Optional[str] = Field(default=None, description="Orders only: ISO 8601 date or datetime, inclusive.")

@@ -77,7 +77,7 @@ TimeLeft = Optional[Callable[[], float]]
 class ImportCreate(BaseModel):
     """Body of ``POST /api/v1/imports``."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     kind: Literal["products", "customers"]
     fileName: Optional[str] = Field(default=None, max_length=255, description="Shown back with the import.")

@@ -37,7 +37,7 @@ CENTS = Decimal("0.01")
 # --- the request ---------------------------------------------------------------------------------------
 
 class ShippingAddress(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     name: Optional[str] = Field(default=None, max_length=200)
     company: Optional[str] = Field(default=None, max_length=200)
@@ -51,7 +51,7 @@ class ShippingAddress(BaseModel):
 
 
 class _OrderExtras(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True, defer_build=True)
 
     poNumber: Optional[str] = Field(default=None, max_length=100)
     notes: Optional[str] = Field(default=None, max_length=2000)
@@ -67,6 +67,8 @@ class OrderCreateSchema(_OrderExtras):
 
 class OrderStatusChange(BaseModel):
     """Documents ``PATCH /api/v1/orders/{id}`` (the body is checked by :func:`parse_status`)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     status: Literal["SUBMITTED", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"]
 

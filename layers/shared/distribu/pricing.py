@@ -19,7 +19,7 @@ OVERRIDE_NOT_FOUND = "Price override not found."
 class PriceOverrideSet(BaseModel):
     """Body of ``PUT /api/v1/customers/{id}/prices/{productId}``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     price: Money
 

@@ -55,7 +55,7 @@ def _check_events(events: list[str]) -> list[str]:
 class WebhookCreate(BaseModel):
     """Body of ``POST /api/v1/webhooks``."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     url: Url
     events: list[str]
@@ -68,7 +68,7 @@ class WebhookCreate(BaseModel):
 class WebhookUpdate(PartialUpdate):
     """Body of ``PATCH /api/v1/webhooks/{id}``."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     REQUIRED = ('url', 'events', 'isActive')
 
     url: Optional[Url] = None
