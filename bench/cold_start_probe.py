@@ -1,4 +1,5 @@
-"""Runs in a fresh interpreter: import one handler, serve one request, print the elapsed seconds.
+"""Runs in a fresh interpreter: import one handler, serve one request, print the elapsed
+seconds and the CPU seconds this process spent on it.
 
 Usage: python cold_start_probe.py TARGET EVENT_JSON, where TARGET is a handler path such as
 ``distribu_api.handler.lambda_handler`` or one of the baselines ``baseline:http`` / ``baseline:worker``.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import time
 
 STARTED = time.perf_counter()
+STARTED_CPU = time.process_time()
 
 import importlib  # noqa: E402
 import json  # noqa: E402
@@ -59,9 +61,9 @@ def main() -> None:
         module_name, name = target.rsplit(".", 1)
         handler = getattr(importlib.import_module(module_name), name)
     result = handler(event, LambdaContext())
-    elapsed = time.perf_counter() - STARTED
+    elapsed, cpu = time.perf_counter() - STARTED, time.process_time() - STARTED_CPU
     status = result.get("statusCode", 200) if isinstance(result, dict) else 200
-    print(json.dumps({"seconds": elapsed, "status": status}))
+    print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "status": status}))
 
 
 if __name__ == "__main__":
