@@ -3,6 +3,7 @@ many threads make the first request at once."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -60,7 +61,7 @@ def test_importing_the_handler_loads_no_router_and_no_domain_module() -> None:
             "('distribu.catalog', 'distribu.orders', 'distribu.customers', 'distribu.imports', "
             "'distribu.webhooks')))")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                               env={**__import__("os").environ, "PYTHONPATH": ":".join(sys.path)})
+                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert completed.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -89,9 +90,14 @@ def test_first_requests_from_many_threads_include_the_router_once(tenant: Tenant
     def first_request(_: int) -> tuple[int, dict[str, Any]]:
         import asyncio
 
-        asyncio.set_event_loop(asyncio.new_event_loop())  # Mangum runs on the thread's loop, as in a Lambda
-        barrier.wait()
-        return get(handler, "/api/v1/orders/missing", tenant.key)
+        loop = asyncio.new_event_loop()  # Mangum runs on the thread's loop, as in a Lambda
+        asyncio.set_event_loop(loop)
+        try:
+            barrier.wait()
+            return get(handler, "/api/v1/orders/missing", tenant.key)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(first_request, range(16)))
