@@ -111,7 +111,7 @@ def main(only: list[str]) -> None:
                                f"{median([t for t, _ in ours]) * 1000:.0f} ms vs "
                                f"{median([t for t, _ in floor]) * 1000:.0f} ms); CPU time {median(cpu_ratios):.2f}x"))
         report(f"Cold import + first request, ratio to the minimal handler on the same stack (median of {RUNS} "
-               "paired runs; CPU time leaves out the neighbours' noise and the server's side of round trips)", rows)
+               "paired runs; CPU time is the probe's own, without the server's side of its round trips)", rows)
 
 
 if __name__ == "__main__":
