@@ -13,8 +13,9 @@ from functools import lru_cache
 from typing import Any
 
 # botocore sessions are not safe to create clients from on several threads at once; the local stack
-# runs handlers on many.
+# runs handlers on many. Clients themselves are thread-safe, so only creation takes the lock.
 _creating = threading.Lock()
+_clients: dict[str, Any] = {}
 
 
 @lru_cache(maxsize=1)
@@ -24,8 +25,7 @@ def _session() -> Any:
     return botocore.session.get_session()
 
 
-@lru_cache(maxsize=None)
-def _client(service: str) -> Any:
+def _create(service: str) -> Any:
     from botocore.config import Config
 
     return _session().create_client(
@@ -36,8 +36,11 @@ def _client(service: str) -> Any:
 
 
 def client(service: str) -> Any:
-    with _creating:
-        return _client(service)
+    if service not in _clients:
+        with _creating:
+            if service not in _clients:
+                _clients[service] = _create(service)
+    return _clients[service]
 
 
 def dynamodb() -> Any:
@@ -47,5 +50,5 @@ def dynamodb() -> Any:
 def reset_clients() -> None:
     """Forget cached clients and the session's credentials (tests switch endpoints between runs)."""
     with _creating:
-        _client.cache_clear()
+        _clients.clear()
         _session.cache_clear()
