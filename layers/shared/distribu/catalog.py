@@ -150,8 +150,7 @@ def update_product(company_id: str, product_id: str, changes: dict[str, Any], ac
         version = int(current.get("version", 0))
         item = build_item(company_id, product_id, updated, current["createdAt"], now, version + 1)
         before, after = to_api(current), to_api(item)
-        writes = [dynamo.put(item, condition="attribute_exists(PK) AND version = :version",
-                             values={":version": version})]
+        writes = [dynamo.put_if_version(item, version)]
         old_sku, new_sku = fields.get("sku"), updated.get("sku")
         guard_moves = (old_sku or "").lower() != (new_sku or "").lower()
         if guard_moves and old_sku:

@@ -143,8 +143,7 @@ def update_customer(company_id: str, customer_id: str, changes: dict[str, Any], 
         before, after = to_api(current), to_api(item)
         changed = {name for name in FIELDS if fields.get(name) != updated.get(name)}
         action = "CustomerStatusChanged" if changed == {"status"} else "CustomerUpdated"
-        writes = [dynamo.put(item, condition="attribute_exists(PK) AND version = :version",
-                             values={":version": version})]
+        writes = [dynamo.put_if_version(item, version)]
         if "email" in changed:
             writes += [dynamo.delete(keys.company(company_id), keys.email_guard_sk(fields["email"])),
                        _email_guard(company_id, updated["email"], customer_id)]

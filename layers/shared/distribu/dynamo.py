@@ -109,6 +109,12 @@ def put(item: Mapping[str, Any], *, condition: str | None = None, names: dict[st
     return {"Put": body}
 
 
+def put_if_version(item: Mapping[str, Any], version: int) -> dict[str, Any]:
+    """A ``Put`` that replaces a record only while it is still at ``version`` (optimistic concurrency;
+    a record that is gone has no version, so the condition fails for it too)."""
+    return put(item, condition="version = :version", values={":version": version})
+
+
 def update(pk: str, sk: str, expression: str, *, condition: str | None = None,
            names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"TableName": table_name(), "Key": key(pk, sk), "UpdateExpression": expression}

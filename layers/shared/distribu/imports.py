@@ -316,6 +316,11 @@ class Plan:
     writes: list[dict[str, Any]] = field(default_factory=list)
 
 
+def optional_defaults(model: Any) -> dict[str, Any]:
+    """What a row may leave out, and what it then gets: the create model's defaults."""
+    return {name: spec.default for name, spec in model.model_fields.items() if not spec.is_required()}
+
+
 class KindRules:
     """How one kind of record is matched, compared and written."""
 
@@ -364,8 +369,7 @@ class ProductRules(KindRules):
     guard_attr = "productId"
     guard_entity = "SKU"
     record_fields = catalog.PRODUCT_FIELDS
-    defaults = {name: spec.default for name, spec in catalog.ProductCreate.model_fields.items()
-                if not spec.is_required()}
+    defaults = optional_defaults(catalog.ProductCreate)
 
     def guard_sk(self, key: str) -> str:
         return keys.sku_guard_sk(key)
@@ -382,7 +386,7 @@ class ProductRules(KindRules):
             item = catalog.build_item(company_id, product_id, fields, now, now, 1)
             return Plan("create", [
                 dynamo.put(item, condition="attribute_not_exists(PK)"),
-                self._guard_put(company_id, keys.sku_guard_sk(fields["sku"]), product_id, {"sku": fields["sku"]},
+                self._guard_put(company_id, self.guard_sk(fields["sku"]), product_id, {"sku": fields["sku"]},
                                 existing),
                 outbox.event(company_id, "product.updated", catalog.to_api(item), at=now),
             ])
@@ -391,10 +395,9 @@ class ProductRules(KindRules):
             return Plan("unchanged")
         version = int(current.get("version", 0))
         item = catalog.build_item(company_id, current["id"], after, current["createdAt"], now, version + 1)
-        writes = [dynamo.put(item, condition="attribute_exists(PK) AND version = :version",
-                             values={":version": version})]
+        writes = [dynamo.put_if_version(item, version)]
         if after.get("sku") != current.get("sku"):  # the same SKU in other letter case
-            writes.append(self._guard_put(company_id, keys.sku_guard_sk(after["sku"]), current["id"],
+            writes.append(self._guard_put(company_id, self.guard_sk(after["sku"]), current["id"],
                                           {"sku": after["sku"]}, existing, refresh=True))
         writes.append(outbox.event(company_id, "product.updated", catalog.to_api(item), at=now))
         return Plan("update", writes)
@@ -404,8 +407,7 @@ class CustomerRules(KindRules):
     guard_attr = "customerId"
     guard_entity = "EMAIL"
     record_fields = customers.FIELDS
-    defaults = {name: spec.default for name, spec in customers.CustomerCreate.model_fields.items()
-                if not spec.is_required()}
+    defaults = optional_defaults(customers.CustomerCreate)
 
     def guard_sk(self, key: str) -> str:
         return keys.email_guard_sk(key)
@@ -423,7 +425,7 @@ class CustomerRules(KindRules):
             item = customers.build_item(company_id, customer_id, fields, now, now, 1, {"emailVerified": False})
             return Plan("create", [
                 dynamo.put(item, condition="attribute_not_exists(PK)"),
-                self._guard_put(company_id, keys.email_guard_sk(fields["email"]), customer_id, {}, existing),
+                self._guard_put(company_id, self.guard_sk(fields["email"]), customer_id, {}, existing),
                 outbox.event(company_id, "customer.created", customers.to_api(item), at=now),
             ])
         after = self.updated_fields(current, row)
@@ -433,7 +435,7 @@ class CustomerRules(KindRules):
         kept = {name: current.get(name) for name in ("emailVerified", "passwordHash")}
         item = customers.build_item(company_id, current["id"], after, current["createdAt"], now, version + 1, kept)
         return Plan("update", [
-            dynamo.put(item, condition="attribute_exists(PK) AND version = :version", values={":version": version}),
+            dynamo.put_if_version(item, version),
             outbox.event(company_id, "customer.updated", customers.to_api(item), at=now),
         ])
 

@@ -148,7 +148,7 @@ def update_webhook(company_id: str, webhook_id: str, changes: dict[str, Any], ac
     view = to_api(updated)
     try:
         dynamo.transact([
-            dynamo.put(updated, condition="version = :version", values={":version": int(current.get("version", 0))}),
+            dynamo.put_if_version(updated, int(current.get("version", 0))),
             audit.entry(company_id, actor, "WebhookUpdated", "Webhook", webhook_id,
                         audit.diff(to_api(current), view)),
             *extra_items(also_write, view),
@@ -180,7 +180,7 @@ def rotate_secret(company_id: str, webhook_id: str, actor: audit.Actor, *,
                "version": int(current.get("version", 0)) + 1}
     view = {**to_api(updated), "secret": updated["secret"]}
     dynamo.transact([
-        dynamo.put(updated, condition="version = :version", values={":version": int(current.get("version", 0))}),
+        dynamo.put_if_version(updated, int(current.get("version", 0))),
         audit.entry(company_id, actor, "WebhookSecretRotated", "Webhook", webhook_id,
                     {"graceExpiresAt": updated["secretRotationGraceExpiresAt"]}),
         *extra_items(also_write, view),
