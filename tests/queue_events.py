@@ -30,16 +30,21 @@ def place_order(tenant: Tenant, lines: dict[str, int]) -> str:
     return order.body["data"]["id"]
 
 
-def order_created_record(tenant: Tenant, order_id: str) -> str:
-    """The stream record of the order's ``order.created`` outbox item, as the pipe puts it on a queue."""
+def event_record(tenant: Tenant, event_type: str, resource_id: str) -> str:
+    """The stream record of the ``event_type`` outbox item about one resource, as the pipe puts it on a queue."""
     from distribu import dynamo, keys
 
     response = dynamo.dynamodb().query(
         TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :e)",
         ExpressionAttributeValues={":pk": {"S": keys.company(tenant.company_id)}, ":e": {"S": "EVENT#"}})
-    [raw] = [item for item in response["Items"] if item["eventType"]["S"] == "order.created"
-             and json.loads(item["envelope"]["S"])["data"]["id"] == order_id]
+    [raw] = [item for item in response["Items"] if item["eventType"]["S"] == event_type
+             and json.loads(item["envelope"]["S"])["data"]["id"] == resource_id]
     return json.dumps({"eventName": "INSERT", "dynamodb": {"NewImage": raw}})
+
+
+def order_created_record(tenant: Tenant, order_id: str) -> str:
+    """The stream record of the order's ``order.created`` outbox item."""
+    return event_record(tenant, "order.created", order_id)
 
 
 def sqs_event(bodies: list[str], queue: str = "Queue") -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from distribu_local.apigateway import LambdaContext
 from tests.conftest import Tenant, call_api
-from tests.queue_events import order_created_record, place_order, product, sqs_event
+from tests.queue_events import event_record, order_created_record, place_order, product, sqs_event
 from tests.webhook_receiver import Receiver
 
 
@@ -107,3 +107,28 @@ def test_a_delivery_that_never_got_through_disables_its_webhook_however_the_cloc
     disabled_mails = [mail for mail in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
                       if "webhook was disabled" in mail.subject and hook["id"] in mail.body]
     assert len(disabled_mails) == 1 and set(disabled_mails[0].destinations["ToAddresses"]) == set(owners)
+
+
+def test_a_webhook_gets_only_events_that_occurred_after_it_was_created(stack, tenant: Tenant) -> None:
+    """Fan-out may reach an event late (the stream, the pipe and the queue all lag): an event that occurred
+    before the webhook existed is not sent to it, however late it is fanned out; a later one is."""
+    receiver = Receiver()
+    try:
+        before = call_api("POST", "/api/v1/customers", key=tenant.key, json_body={"email": "early@shop.test"})
+        assert before.status == 201, before.body
+        created = call_api("POST", "/api/v1/webhooks", key=tenant.key,
+                           json_body={"url": receiver.url("/customers"), "events": ["customer.created"]})
+        assert created.status == 201, created.body
+        after = call_api("POST", "/api/v1/customers", key=tenant.key, json_body={"email": "late@shop.test"})
+        assert after.status == 201, after.body
+
+        late_fan_out = event_record(tenant, "customer.created", before.body["data"]["id"])
+        assert dispatch(sqs_event([late_fan_out])) == {"batchItemFailures": []}
+        assert queued_deliveries(stack) == []
+
+        assert dispatch(sqs_event([event_record(tenant, "customer.created", after.body["data"]["id"])])) == {
+            "batchItemFailures": []}
+        [delivery] = queued_deliveries(stack)
+        assert json.loads(delivery)["webhookId"] == created.body["data"]["id"]
+    finally:
+        receiver.close()

@@ -124,13 +124,24 @@ def get_delivery(company_id: str, webhook_id: str, delivery_id: str) -> dict[str
 
 # --- fan-out ------------------------------------------------------------------------------------------
 
+def receives(hook: dict[str, Any], event_item: dict[str, Any]) -> bool:
+    """Whether a webhook gets this event: it is active, subscribed to the event's type, and the event
+    occurred at or after the webhook was created (as Stripe does). Fan-out runs whenever the stream gets
+    to an event, possibly well after it occurred; what decides is when the event occurred (its
+    ``createdAt``, stamped with the change that caused it), never when it happens to be fanned out, so a
+    new webhook is never sent events older than itself. Both are ISO 8601 UTC with milliseconds, so they
+    compare as strings; an event in the very millisecond the webhook was created is delivered."""
+    return (bool(hook.get("isActive")) and event_item["eventType"] in hook.get("events", [])
+            and event_item["createdAt"] >= hook["createdAt"])
+
+
 def fan_out(event_item: dict[str, Any]) -> int:
-    """One delivery per active webhook subscribed to the event. Safe to run again for the same event."""
+    """One delivery per webhook that :func:`receives` the event. Safe to run again for the same event."""
     company_id, event_id, event_type = event_item["companyId"], event_item["id"], event_item["eventType"]
     messages = []
     now = clock.now_iso()
     for hook in subscriptions(company_id):
-        if not hook.get("isActive") or event_type not in hook.get("events", []):
+        if not receives(hook, event_item):
             continue
         identifier = delivery_id(event_id, hook["id"])
         item = {"PK": keys.company(company_id), "SK": keys.delivery_sk(identifier), "entity": "DELIVERY",
