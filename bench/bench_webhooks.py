@@ -53,7 +53,7 @@ def bare_loop(port: int, body: bytes, count: int) -> float:
 
 
 def through_dispatch(tenant: dict[str, Any], port: int, count: int) -> tuple[float, float]:
-    from distribu import audit, webhook_delivery, webhooks
+    from distribu import audit, clock, webhook_delivery, webhooks
     from distribu_local.apigateway import LambdaContext
     from distribu_webhook_dispatch.handler import lambda_handler
 
@@ -65,7 +65,7 @@ def through_dispatch(tenant: dict[str, Any], port: int, count: int) -> tuple[flo
     messages = []
     for number in range(count):
         event = {"companyId": company_id, "id": f"bench-{port}-{number}", "eventType": "order.created",
-                 "envelope": envelope}
+                 "createdAt": clock.now_iso(), "envelope": envelope}
         webhook_delivery.fan_out(event)
         messages.append(webhook_delivery.DeliveryMessage(company_id, hook["id"],
                                                          webhook_delivery.delivery_id(event["id"], hook["id"])))

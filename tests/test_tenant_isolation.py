@@ -22,11 +22,12 @@ MESSAGES = {"product_id": "Product not found.", "customer_id": "Customer not fou
 
 def _webhook_with_a_delivery(tenant: Tenant) -> tuple[str, str]:
     """A webhook and one delivery to it (fanned out from an event, as the dispatcher does)."""
-    from distribu import webhook_delivery
+    from distribu import clock, webhook_delivery
 
     hook = call_api("POST", "/api/v1/webhooks", key=tenant.key,
                     json_body={"url": "https://hooks.example.com/in", "events": ["order.created"]}).body["data"]
     event = {"companyId": tenant.company_id, "id": f"evt-{tenant.company_id}", "eventType": "order.created",
+             "createdAt": clock.now_iso(),
              "envelope": '{"event":"order.created","timestamp":"2026-01-01T00:00:00.000Z","data":{}}'}
     webhook_delivery.fan_out(event)
     return hook["id"], webhook_delivery.delivery_id(event["id"], hook["id"])
