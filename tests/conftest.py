@@ -111,3 +111,16 @@ def tenant(stack: Stack) -> Tenant:
 @pytest.fixture
 def other_tenant(stack: Stack) -> Tenant:
     return make_tenant("Globex Wholesale")
+
+
+@pytest.fixture
+def projections(stack: Stack) -> Iterator[Any]:
+    """Runs the table's stream through the ProjectionsPipe into the projections handler: write products or
+    orders, then ``projections.drain()`` (see tests/stream_driver.py)."""
+    from tests.stream_driver import ProjectionsDriver
+
+    driver = ProjectionsDriver(stack, SESSION)
+    try:
+        yield driver
+    finally:
+        driver.close()

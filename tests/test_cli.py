@@ -60,3 +60,24 @@ def test_expired_key_is_rejected(stack, capsys) -> None:
     assert code == 0
     response = call_api("GET", "/api/v1/products", key=key["key"])
     assert response.status == 401 and response.body == {"error": "Invalid, expired, or revoked API key."}
+
+
+def test_projections_rebuild_builds_the_read_models_of_existing_data(stack, capsys) -> None:
+    from distribu import catalog_index, projections
+    from tests.conftest import make_tenant
+
+    tenant = make_tenant("Acme Distributors")
+    for number in range(3):
+        assert call_api("POST", "/api/v1/products", key=tenant.key, json_body={
+            "name": f"Item {number}", "price": 2, "stock": number, "category": "Tools"}).status == 201
+    assert projections.needs_rebuild(tenant.company_id)  # the stream never ran here
+    code, result, _ = run(capsys, "projections", "rebuild", "--company", "acme-distributors")
+    assert code == 0 and result["company"] == "acme-distributors"
+    assert result["catalogIndex"]["products"] == 3 and result["catalogIndex"]["activeProducts"] == 3
+    assert result["salesRollups"]["orders"] == 0
+    catalog_index.forget_cache()
+    index = catalog_index.load(tenant.company_id)
+    assert index.active_by_category == {"Tools": 3} and (index.health.low, index.health.out) == (2, 1)
+    assert not projections.needs_rebuild(tenant.company_id)
+    code, _, err = run(capsys, "projections", "rebuild", "--company", "nope")
+    assert code == 1 and err == {"error": 'No company with the slug "nope".'}

@@ -210,6 +210,27 @@ def test_a_created_product_can_be_read_back(local: Running) -> None:
     local.created["product"] = created["data"]
 
 
+def catalog_head(local: Running) -> dict[str, Any] | None:
+    """The demo company's catalog index head, straight from the embedded DynamoDB."""
+    demo = local.demo()
+    item = local.aws("dynamodb").get_item(TableName="distribu-local-Table", Key={
+        "PK": {"S": f"C#{demo['companyId']}"}, "SK": {"S": "CATIDX"}}).get("Item")
+    return item
+
+
+def test_product_changes_reach_the_catalog_index_through_the_projections_pipe(local: Running) -> None:
+    def built() -> dict[str, Any] | None:
+        head = catalog_head(local)
+        return head if head and int(head["active"]["N"]) == local.created["product_count"] + 1 else None
+
+    head = wait_for(built, 15, "the seeded and the created product to reach the catalog index")
+    status = quiet(local)
+    assert status["pipes"]["ProjectionsPipe"]["matched"] >= local.created["product_count"] + 1
+    trigger = status["triggers"]["ProjectionsFunction/ProjectionsQueue"]
+    assert trigger["succeeded"] >= 1 and trigger["failed"] == trigger["errors"] == 0
+    assert (int(head["healthy"]["N"]), int(head["low"]["N"]), int(head["out"]["N"])) == (24, 5, 2)
+
+
 def test_storefront_dashboard_and_docs_answer_with_html(local: Running) -> None:
     for path in ("/store/demo-distributors", "/dashboard", "/dashboard/products", "/login", "/api/v1/docs"):
         status, headers, body = local.get(path)
@@ -295,6 +316,15 @@ def test_data_and_the_api_key_survive_a_restart(local: Running) -> None:
     dead_letters = sqs.get_queue_url(QueueName="distribu-local-EventFanoutDeadLetterQueue")["QueueUrl"]
     sqs.send_message(QueueUrl=dead_letters, MessageBody='{"parked": 1}',
                      MessageAttributes={"reason": {"DataType": "String", "StringValue": "test"}})
+    # A state from before the read models: no catalog index at all.
+    quiet(local)
+    dynamodb = local.aws("dynamodb")
+    partition = f"C#{local.demo()['companyId']}"
+    index_items = dynamodb.query(TableName="distribu-local-Table", KeyConditionExpression="PK = :pk AND begins_with(SK, :i)",
+                                 ExpressionAttributeValues={":pk": {"S": partition}, ":i": {"S": "CATIDX"}})["Items"]
+    assert len(index_items) > 1
+    for item in index_items:
+        dynamodb.delete_item(TableName="distribu-local-Table", Key={"PK": item["PK"], "SK": item["SK"]})
     local.stop()
     assert "final snapshot" in local.log() and (local.state_dir / "snapshot.json").exists()
     local.start()
@@ -305,6 +335,8 @@ def test_data_and_the_api_key_survive_a_restart(local: Running) -> None:
     status, body = local.json("GET", "/api/v1/products?limit=100", key=key)
     assert status == 200
     assert len(body["data"]) == local.created["product_count"] + 2  # no second demo catalog
+    head = catalog_head(local)  # rebuilt at start, before anything could pass the stream
+    assert head is not None and int(head["active"]["N"]) == sum(1 for product in body["data"] if product["isActive"])
     assert local.aws("s3").get_object(Bucket="distribu-local-imports-123456789012",
                                       Key="imports/price list.csv")["Body"].read() == b"name,price\nWidget,1.50\n"
     # Waiting messages are kept too (a dead-letter queue has no consumer).

@@ -14,6 +14,7 @@ FUNCTIONS = {
     "ApiFunction": "functions/api/", "StorefrontFunction": "functions/storefront/",
     "DashboardFunction": "functions/dashboard/", "WebhookDispatchFunction": "functions/webhook_dispatch/",
     "LowStockMailerFunction": "functions/low_stock_mailer/", "CsvImportFunction": "functions/csv_import/",
+    "ProjectionsFunction": "functions/projections/",
 }
 
 
@@ -107,6 +108,7 @@ def test_queues_have_dead_letter_queues_and_consumers(template) -> None:
     assert consumers["WebhookDeliveryQueue"].function == "WebhookDispatchFunction"
     assert consumers["LowStockQueue"].function == "LowStockMailerFunction"
     assert consumers["ImportUploadsQueue"].function == "CsvImportFunction"
+    assert consumers["ProjectionsQueue"].function == "ProjectionsFunction"
     assert all(trigger.reports_batch_failures for trigger in consumers.values())
     for queue in consumers:
         redrive = template["Resources"][queue]["Properties"]["RedrivePolicy"]
@@ -128,6 +130,12 @@ def test_stream_pipes_carry_outbox_events_to_queues(template) -> None:
     pipes = {pipe.name: pipe for pipe in Stack(template).pipes()}
     assert pipes["EventsPipe"].target_queue_logical_id == "EventFanoutQueue"
     assert pipes["LowStockPipe"].target_queue_logical_id == "LowStockQueue"
+    assert pipes["ProjectionsPipe"].target_queue_logical_id == "ProjectionsQueue"
+    # deletions carry only the old image: the read models learn of them from it
+    assert {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"entity": {"S": ["PRODUCT"]}}}} in \
+        pipes["ProjectionsPipe"].patterns
+    sends = template["Resources"]["PipeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][1]
+    assert {pipe.target_queue_logical_id for pipe in pipes.values()} == {item["Fn::GetAtt"][0] for item in sends["Resource"]}
     assert {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["EVENT"]}}}} in pipes["EventsPipe"].patterns
     for name in pipes:
         assert template["Resources"][name]["Properties"]["Source"] == {"Fn::GetAtt": ["Table", "StreamArn"]}

@@ -71,6 +71,18 @@ def api_key_list(args: argparse.Namespace) -> Any:
     return apikeys.list_api_keys(_company_id(args.company))
 
 
+def projections_rebuild(args: argparse.Namespace) -> Any:
+    """The catalog index and the sales rollups recomputed from the products and the orders."""
+    import time
+
+    from distribu import projections
+
+    company_id = _company_id(args.company)
+    started = time.perf_counter()
+    result = projections.rebuild(company_id)
+    return {"company": args.company, **result, "seconds": round(time.perf_counter() - started, 3)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="distribu", description="Distribu admin commands (JSON output).")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -97,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing = api_key.add_parser("list", help="list a company's keys")
     listing.add_argument("--company", required=True, metavar="SLUG")
     listing.set_defaults(run=api_key_list)
+    projections = groups.add_parser("projections", help="read models (catalog index, sales rollups)")
+    rebuild = projections.add_subparsers(dest="action", required=True).add_parser(
+        "rebuild", help="recompute a company's read models from its products and orders (safe while in use)")
+    rebuild.add_argument("--company", required=True, metavar="SLUG")
+    rebuild.set_defaults(run=projections_rebuild)
     csv_commands.register(groups)
     return parser
 

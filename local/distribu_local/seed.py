@@ -121,6 +121,27 @@ def _seed_customers(company_id: str, actor: Any) -> tuple[bool, str]:
     return True, f"{created} created"
 
 
+def ensure_read_models() -> list[str]:
+    """Rebuild the read models (catalog index, sales rollups) of every company that has none at the current
+    version: restored state can predate them, and the stream pump starts after the restore, so nothing
+    else would ever fill them in. Returns the companies rebuilt. (A local table is small: it is scanned.)"""
+    from distribu import dynamo, projections
+
+    client, rebuilt = dynamo.dynamodb(), []
+    request: dict[str, Any] = {"TableName": dynamo.table_name(), "FilterExpression": "entity = :company",
+                               "ExpressionAttributeValues": {":company": {"S": "COMPANY"}}, "ProjectionExpression": "id"}
+    while True:
+        response = client.scan(**request)
+        for item in response.get("Items", []):
+            company_id = item["id"]["S"]
+            if projections.needs_rebuild(company_id):
+                projections.rebuild(company_id)
+                rebuilt.append(company_id)
+        if not response.get("LastEvaluatedKey"):
+            return rebuilt
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def seed(state: StateDir) -> Demo:
     from distribu import apikeys, audit, companies, dynamo, keys
 

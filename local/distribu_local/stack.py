@@ -100,6 +100,7 @@ class LocalStack:
         if restored is not None:
             log.info("snapshot", f"restored {restored['items']} item(s), {restored['objects']} object(s) and "
                                  f"{restored['messages']} queued message(s) from {self.state.snapshot_path}")
+            self._ensure_read_models()  # before the pumps start: the restored data never passes the stream
 
         # Fix the stream positions now: restored items must not fire again, the demo's events should.
         self.stats = Stats()
@@ -142,6 +143,17 @@ class LocalStack:
         except Exception:
             log.error("seed", "seeding the demo company failed", exc_info=True)
             return None
+
+    def _ensure_read_models(self) -> None:
+        from distribu_local import seed
+
+        try:
+            rebuilt = seed.ensure_read_models()
+        except Exception:
+            log.error("seed", "rebuilding the read models failed", exc_info=True)
+            return
+        if rebuilt:
+            log.info("seed", f"rebuilt the read models (catalog index, sales rollups) of {len(rebuilt)} company(ies)")
 
     def _start_http(self) -> None:
         from distribu_local.gateway import Gateway

@@ -40,3 +40,28 @@ def process_partial_batch(event: dict[str, Any], handle: Callable[[SQSRecord], N
     else:
         failed = [attempt(record) for record in records]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed if message_id]}
+
+
+def process_grouped_batch(event: dict[str, Any], group_of: Callable[[SQSRecord], str],
+                          handle_group: Callable[[list[SQSRecord]], None], logger: Any) -> dict[str, list[dict[str, str]]]:
+    """Like :func:`process_partial_batch`, for work done per group of records (one read and one write for
+    all of a company's records, say): the records are grouped by ``group_of`` in arrival order, each
+    group is handled at once, and a group that raises fails all of its records (and only them). A
+    record whose group cannot be told fails alone."""
+    records: list[SQSRecord] = event.get("Records") or []
+    groups: dict[str, list[SQSRecord]] = {}
+    failed: list[str] = []
+    for record in records:
+        try:
+            groups.setdefault(group_of(record), []).append(record)
+        except Exception:
+            logger.exception("Record unreadable; SQS will hand it back", extra={"messageId": record.get("messageId")})
+            failed.append(str(record["messageId"]))
+    for group, members in groups.items():
+        try:
+            handle_group(members)
+        except Exception:
+            logger.exception("Group failed; SQS will hand its records back",
+                             extra={"group": group, "messageIds": [record.get("messageId") for record in members]})
+            failed += [str(record["messageId"]) for record in members]
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

@@ -1,0 +1,1 @@
+"""The projections function: read models (catalog index, sales rollups) kept from the table's stream."""
