@@ -86,21 +86,7 @@ def call_api(method: str, path: str, *, key: str | None = None, json_body: Any =
                        json.loads(text) if text else None)
 
 
-@dataclass
-class Tenant:
-    company_id: str
-    slug: str
-    key: str
-    key_id: str
-
-
-def make_tenant(name: str, scopes: list[str] | None = None, rate_limit: int = 1000) -> Tenant:
-    from distribu import apikeys, audit, companies
-
-    company = companies.create_company(name, f"owner@{name.lower().replace(' ', '')}.test", "correct-horse-1")
-    view, raw = apikeys.create_api_key(company.id, "tests", scopes or list(apikeys.SCOPES),
-                                       audit.Actor("USER", "owner", "Owner"), rate_limit=rate_limit)
-    return Tenant(company.id, company.slug, raw, view["id"])
+from tests.factories import Tenant, make_tenant  # noqa: E402,F401 - test data lives in factories
 
 
 @pytest.fixture

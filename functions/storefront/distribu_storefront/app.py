@@ -1,32 +1,54 @@
-"""Storefront pages. Sign-in, catalog, cart and orders arrive with the storefront issue; today every
-store URL answers with the store's branded landing page, or a 404 page for an unknown store."""
+"""The storefront's routes: ``/store/{slug}/...`` for a company's business customers."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from distribu.web import app as web
+from distribu.web.page import Page
+from distribu.web.security import content_security_policy
+from distribu_storefront import shop
+from distribu_storefront.pages import accounts, cart, catalog, orders
 
-from distribu import companies
-from distribu.errors import NotFound
+S = "/store/{slug}"
 
-templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                        autoescape=select_autoescape(default=True))
+routes = [
+    web.static_route(shop.STATIC_PREFIX),
+    Route(S, accounts.home, methods=["GET"]),
+    Route(S + "/login", accounts.login, methods=["GET", "POST"]),
+    Route(S + "/register", accounts.register, methods=["GET", "POST"]),
+    Route(S + "/logout", accounts.logout, methods=["POST"]),
+    Route(S + "/setup-password", accounts.setup_password, methods=["GET", "POST"]),
+    Route(S + "/forgot-password", accounts.forgot_password, methods=["GET", "POST"]),
+    Route(S + "/reset-password", accounts.reset_password, methods=["GET", "POST"]),
+    Route(S + "/catalog", catalog.catalog, methods=["GET"]),
+    Route(S + "/products/{product_id}", catalog.product, methods=["GET"]),
+    Route(S + "/cart", cart.change, methods=["POST"]),
+    Route(S + "/checkout", cart.place, methods=["POST"]),
+    Route(S + "/quick-order", cart.quick_order, methods=["POST"]),
+    Route(S + "/orders", orders.order_list, methods=["GET"]),
+    Route(S + "/orders/{order_id}", orders.order_detail, methods=["GET"]),
+    Route(S + "/orders/{order_id}/invoice", orders.invoice, methods=["GET"]),
+    Route(S + "/orders/{order_id}/reorder", cart.reorder, methods=["POST"]),
+]
 
-app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+def _error_context(request: Request) -> dict[str, object]:
+    parts = request.url.path.split("/")
+    slug = parts[2] if len(parts) > 2 and parts[1] == "store" else ""
+    cookies = shop.cookies_for(slug or "_")
+    return {"page": Page(request, shop.environment(), cookies, None), "shop": None, "buyer": None,
+            "home_url": f"/store/{slug}" if slug else "/"}
 
 
-def render(name: str, status: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
+async def _sign_in_first(request: Request, error: Exception) -> Response:
+    assert isinstance(error, shop.SignInRequired)
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": error.location})
+    return RedirectResponse(error.location, status_code=303 if request.method == "POST" else 302)
 
 
-@app.get("/store/{slug}")
-@app.get("/store/{slug}/{page:path}")
-def store_page(request: Request, slug: str, page: str = "") -> HTMLResponse:
-    try:
-        company = companies.get_company_by_slug(slug)
-    except NotFound:
-        return render("not_found.html", status=404, slug=slug)
-    return render("landing.html", company=company, page=page)
+app = web.create_app(routes, env=shop.environment, error_context=_error_context, csp=content_security_policy)
+app.add_exception_handler(shop.SignInRequired, _sign_in_first)

@@ -23,6 +23,8 @@ class Settings:
     webhook_dead_letter_queue_url: str
     webhook_retry_base_seconds: float
     webhook_give_up_seconds: int
+    session_secret: str
+    public_base_url: str
 
     @property
     def is_local(self) -> bool:
@@ -44,4 +46,8 @@ def get_settings() -> Settings:
         # Retries back off from this delay, doubling, and stop after the give-up window (3 days).
         webhook_retry_base_seconds=float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),
         webhook_give_up_seconds=int(os.environ.get("WEBHOOK_GIVE_UP_SECONDS", str(3 * 24 * 3600))),
+        session_secret=os.environ.get("SESSION_SECRET", ""),
+        # Where people reach the dashboard and storefronts (links in emails). Empty: the API's own domain,
+        # as API Gateway reports it (never the request's Host header, which a client controls).
+        public_base_url=os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
     )

@@ -96,10 +96,16 @@ def _email_guard(company_id: str, email: str, customer_id: str) -> dict[str, Any
                        "customerId": customer_id}, condition="attribute_not_exists(PK)")
 
 
+def new_customer_id() -> str:
+    return ids.new_id()
+
+
 def create_customer(company_id: str, data: CustomerCreate, actor: audit.Actor, *, password_hash: str | None = None,
-                    email_verified: bool = False, also_write: AlsoWrite | None = None) -> dict[str, Any]:
-    """Customer + email guard + audit + ``customer.created`` event, in one transaction."""
-    customer_id = ids.new_id()
+                    email_verified: bool = False, customer_id: str | None = None,
+                    also_write: AlsoWrite | None = None) -> dict[str, Any]:
+    """Customer + email guard + audit + ``customer.created`` event, in one transaction. ``customer_id``
+    lets a self-registering customer be the actor of its own creation."""
+    customer_id = customer_id or new_customer_id()
     now = clock.now_iso()
     extra = {"emailVerified": email_verified, "passwordHash": password_hash}
     item = build_item(company_id, customer_id, data.model_dump(), now, now, 1, extra)
@@ -154,14 +160,24 @@ def update_customer(company_id: str, customer_id: str, changes: dict[str, Any], 
         ]
         try:
             dynamo.transact(writes)
-            return after
         except dynamo.TransactionCancelled as cancelled:
             failed = cancelled.failed_indexes()
             if "email" in changed and 2 in failed:
                 raise Conflict(EMAIL_TAKEN) from None
             if failed != [0]:
                 raise Conflict("The customer is being changed by someone else; try again.") from None
+            continue
+        if updated.get("status") == "BLOCKED" and fields.get("status") != "BLOCKED":
+            _end_storefront_sessions(company_id, customer_id)
+        return after
     raise Conflict("The customer is being changed by someone else; try again.")
+
+
+def _end_storefront_sessions(company_id: str, customer_id: str) -> None:
+    """A blocked account is signed out everywhere at once: its own and all its contacts' sessions."""
+    from distribu import sessions
+
+    sessions.end_customer_sessions(company_id, customer_id)
 
 
 def list_customers(company_id: str, *, limit: int, cursor: str | None, status: str | None = None,

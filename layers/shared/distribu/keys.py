@@ -123,3 +123,44 @@ def webhook_deliveries(company_id: str, webhook_id: str) -> str:
 
 def low_stock_mail_sk(event_id: str) -> str:
     return f"LOWSTOCKMAIL#{event_id}"
+
+
+def contact_sk(customer_id: str, contact_id: str) -> str:
+    return f"CONTACT#{customer_id}#{contact_id}"
+
+
+def contacts_prefix(customer_id: str) -> str:
+    return f"CONTACT#{customer_id}#"
+
+
+def contact_guard_sk(customer_id: str, email: str) -> str:
+    """A contact's email is unique among its customer's contacts."""
+    return f"CONTACTEMAIL#{customer_id}#{email}"
+
+
+def contacts_by_email(company_id: str, email: str) -> str:
+    """GSI1 partition: every contact of any customer with this email (storefront sign-in)."""
+    return f"C#{company_id}#CONTACTEMAIL#{email}"
+
+
+def account_token_sk(token_hash: str) -> str:
+    """A single-use emailed link (set or reset a storefront password)."""
+    return f"TOKEN#{token_hash}"
+
+
+def address_sk(customer_id: str, address_id: str) -> str:
+    return f"ADDRESS#{customer_id}#{address_id}"
+
+
+def addresses_prefix(customer_id: str) -> str:
+    return f"ADDRESS#{customer_id}#"
+
+
+def cart_sk(customer_id: str, principal_id: str) -> str:
+    """One cart per signed-in person (a customer or one of its contacts)."""
+    return f"CART#{customer_id}#{principal_id}"
+
+
+def orders_placed_by(company_id: str, principal_id: str) -> str:
+    """GSI3 partition: the orders one storefront person placed, newest first."""
+    return f"C#{company_id}#PLACEDBY#{principal_id}#ORDER"

@@ -147,6 +147,7 @@ def to_api(item: dict[str, Any]) -> dict[str, Any]:
         "id": item["id"], "status": item["status"], "poNumber": item.get("poNumber"), "notes": item.get("notes"),
         "total": item["total"], "createdAt": item["createdAt"], "updatedAt": item["updatedAt"],
         "customerId": item.get("customerId"), "shippingAddress": item.get("shippingAddress"),
+        "taxRate": item.get("taxRate"),
         "items": [{"id": line["id"], "quantity": int(line["quantity"]), "unitPrice": line["unitPrice"],
                    "productId": line["productId"], "productName": line["productName"],
                    "productSku": line.get("productSku")} for line in item["items"]],
@@ -160,20 +161,32 @@ def _stock_message(name: str, stock: int) -> str:
 
 
 def place_order(company_id: str, request: OrderRequest, actor: audit.Actor, *, source: str,
-                created_by_id: str | None = None, also_write: AlsoWrite | None = None,
-                attempts: int = 3) -> dict[str, Any]:
-    """Price, check and write one order atomically with its stock decrements. Returns the order's view."""
+                created_by_id: str | None = None, placed_by: str | None = None,
+                also_write: AlsoWrite | None = None, attempts: int = 3) -> dict[str, Any]:
+    """Price, check and write one order atomically with its stock decrements. Returns the order's view.
+
+    ``placed_by`` is the storefront contact who placed it (listed among that contact's own orders). The
+    tax rate in force (the customer's override, else the company's) is frozen on the order, so its
+    invoice never changes afterwards.
+    """
     if source not in SOURCES:
         raise ValueError(source)
     pk = keys.company(company_id)
     product_ids = [line.product_id for line in request.lines]
+    company_key = (pk, keys.COMPANY_SK)
+    customer_key = (pk, keys.customer_sk(request.customer_id)) if request.customer_id else None
     for _ in range(attempts):
-        wanted = [(pk, keys.product_sk(product_id)) for product_id in product_ids]
+        wanted = [company_key] + ([customer_key] if customer_key else [])
+        wanted += [(pk, keys.product_sk(product_id)) for product_id in product_ids]
         if request.customer_id:
             wanted += pricing.override_keys(company_id, request.customer_id, product_ids)
         found = {}
-        for start in range(0, len(wanted), 100):  # one batch read up to 50 lines with a customer, 95 without
+        for start in range(0, len(wanted), 100):  # one batch read up to 49 lines with a customer, 98 without
             found.update(dynamo.batch_get(wanted[start:start + 100]))
+        customer = found.get(customer_key) if customer_key else None
+        tax_rate = (customer or {}).get("taxRateOverride")
+        if tax_rate is None:
+            tax_rate = (found.get(company_key) or {}).get("taxRate", Decimal("0"))
 
         lines, decrements = [], []
         total = Decimal("0")
@@ -207,11 +220,15 @@ def place_order(company_id: str, request: OrderRequest, actor: audit.Actor, *, s
             "id": order_id, "companyId": company_id, "status": "SUBMITTED", "source": source,
             "poNumber": request.po_number, "notes": request.notes, "shippingAddress": request.shipping_address,
             "total": total.quantize(CENTS, rounding=ROUND_HALF_UP), "customerId": request.customer_id,
-            "createdById": created_by_id, "items": lines, "createdAt": now, "updatedAt": now,
+            "createdById": created_by_id, "placedById": placed_by, "taxRate": dynamo.as_decimal(tax_rate),
+            "items": lines, "createdAt": now, "updatedAt": now,
         }
         if request.customer_id:
             order["GSI2PK"] = keys.customer_orders(company_id, request.customer_id)
             order["GSI2SK"] = keys.listing_sort(now, order_id)
+        if placed_by:
+            order["GSI3PK"] = keys.orders_placed_by(company_id, placed_by)
+            order["GSI3SK"] = keys.listing_sort(now, order_id)
         view = to_api(order)
 
         writes = [dynamo.put(order, condition="attribute_not_exists(PK)")]

@@ -1,0 +1,97 @@
+"""One Jinja2 environment per function: its own templates first, then the shared layout and macros.
+
+Autoescape is on for every template. Filters format money, numbers and dates the same way on every
+page. Templates compiled ahead of time (``python -m distribu.web.compile``, run by the functions'
+build) are loaded from ``_compiled_templates`` beside the function's templates when present: a cold
+start then skips parsing them (Lambda's code folder is read-only, so nothing compiled at run time
+survives a cold start).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, ModuleLoader, select_autoescape
+
+SHARED_TEMPLATES = Path(__file__).parent / "templates"
+COMPILED_FOLDER = "_compiled_templates"
+CENTS = Decimal("0.01")
+
+
+def money(value: Any, currency: str = "$") -> str:
+    """``1234.5`` -> ``$1,234.50``; negatives as ``-$3.00``."""
+    if value is None or value == "":
+        return ""
+    amount = (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(CENTS, ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{currency}{abs(amount):,.2f}"
+
+
+def number(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return f"{int(value):,}"
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    from distribu.clock import parse_iso
+
+    try:
+        return parse_iso(str(value))
+    except ValueError:
+        return None
+
+
+def date(value: Any) -> str:
+    """``2026-03-01T12:00:00.000Z`` -> ``Mar 1, 2026`` (UTC)."""
+    moment = _moment(value)
+    return f"{moment:%b} {moment.day}, {moment:%Y}" if moment else ""
+
+
+def datetime_(value: Any) -> str:
+    """``Mar 1, 2026, 12:00 UTC``."""
+    moment = _moment(value)
+    return f"{moment:%b} {moment.day}, {moment:%Y}, {moment:%H:%M} UTC" if moment else ""
+
+
+def percent(value: Any, places: int = 1) -> str:
+    """A signed percentage: ``+15.0%`` / ``-15.0%``."""
+    if value is None:
+        return ""
+    amount = Decimal(str(value))
+    return f"{'+' if amount > 0 else ''}{amount:.{places}f}%"
+
+
+FILTERS = {"money": money, "number": number, "date": date, "datetime": datetime_, "percent": percent}
+
+
+def environment(templates: Path) -> Environment:
+    """The environment of a function whose templates live in ``templates``."""
+    compiled = templates.parent / COMPILED_FOLDER
+    if compiled.is_dir():
+        loader: Any = ModuleLoader(str(compiled))
+    else:
+        loader = ChoiceLoader([FileSystemLoader(str(templates)), FileSystemLoader(str(SHARED_TEMPLATES))])
+    env = Environment(loader=loader, autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=400)
+    env.filters.update(FILTERS)
+    return env
+
+
+def compile_all(templates: Path) -> Path:
+    """Compile the function's and the shared templates into ``_compiled_templates`` (run at build time)."""
+    target = templates.parent / COMPILED_FOLDER
+    source = Environment(loader=ChoiceLoader([FileSystemLoader(str(templates)),
+                                              FileSystemLoader(str(SHARED_TEMPLATES))]),
+                         autoescape=select_autoescape(default=True, default_for_string=True),
+                         trim_blocks=True, lstrip_blocks=True)
+    source.filters.update(FILTERS)
+    source.compile_templates(str(target), zip=None, ignore_errors=False)
+    return target

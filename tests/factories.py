@@ -1,0 +1,71 @@
+"""Test data, made through the domain package's own verbs (never written around them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+STAFF_PASSWORD = "correct-horse-1"
+BUYER_PASSWORD = "buyer-password-1"
+
+
+@dataclass
+class Tenant:
+    company_id: str
+    slug: str
+    key: str
+    key_id: str
+
+
+def make_tenant(name: str, scopes: list[str] | None = None, rate_limit: int = 1000) -> Tenant:
+    """A company with its OWNER (``owner@{name without spaces}.test``) and an API key."""
+    from distribu import apikeys, audit, companies
+
+    company = companies.create_company(name, owner_email(name), STAFF_PASSWORD)
+    view, raw = apikeys.create_api_key(company.id, "tests", scopes or list(apikeys.SCOPES),
+                                       audit.Actor("USER", "owner", "Owner"), rate_limit=rate_limit)
+    return Tenant(company.id, company.slug, raw, view["id"])
+
+
+def owner_email(company_name: str) -> str:
+    return f"owner@{company_name.lower().replace(' ', '')}.test"
+
+
+def staff_actor() -> Any:
+    from distribu import audit
+
+    return audit.Actor("USER", "tests", "Test staff")
+
+
+def product(company_id: str, name: str = "Widget Blue", *, price: str | Decimal = "8.50", stock: int = 42,
+            **fields: Any) -> dict[str, Any]:
+    from distribu import catalog
+
+    data = catalog.ProductCreate(name=name, price=Decimal(str(price)), stock=stock, **fields)
+    return catalog.create_product(company_id, data, staff_actor())
+
+
+def customer(company_id: str, email: str = "buyer@northwind.test", *, name: str = "Northwind Traders",
+             password: str | None = BUYER_PASSWORD, status: str = "ACTIVE", **fields: Any) -> dict[str, Any]:
+    """A customer; with a password it can sign in to the storefront (as if it had registered)."""
+    from distribu import customers, passwords
+
+    return customers.create_customer(
+        company_id, customers.CustomerCreate(email=email, name=name, status=status, **fields), staff_actor(),
+        password_hash=passwords.hash_password(password) if password else None)
+
+
+def price_override(company_id: str, customer_id: str, product_id: str, price: str) -> dict[str, Any]:
+    from distribu import pricing
+
+    return pricing.set_override(company_id, customer_id, product_id, Decimal(price), staff_actor())
+
+
+def order(company_id: str, customer_id: str | None, lines: list[tuple[str, int]], *, source: str = "API",
+          **extras: Any) -> dict[str, Any]:
+    from distribu import orders
+
+    request = orders.OrderRequest(lines=[orders.Line(product_id, quantity) for product_id, quantity in lines],
+                                  customer_id=customer_id, **extras)
+    return orders.place_order(company_id, request, staff_actor(), source=source)
