@@ -20,6 +20,9 @@ OWNER_EMAIL = "owner@demo.test"
 OWNER_PASSWORD = "demo-password-1"
 OWNER_NAME = "Demo owner"
 KEY_NAME = "Local demo key"
+BUYER_EMAIL = "buyer@northwind.test"  # the demo storefront sign-in (Northwind Traders)
+BUYER_PASSWORD = "demo-buyer-1"
+BUYER_CONTACT_EMAIL = "nancy@northwind.test"  # a BUYER contact of Northwind, same password
 
 # name, sku, category, unit, price, stock
 PRODUCTS: list[tuple[str, str, str, str, str, int]] = [
@@ -69,6 +72,8 @@ class Demo:
     owner_password: str
     api_key: str
     created: bool  # False when the demo company was already there
+    buyer_email: str = BUYER_EMAIL
+    buyer_password: str = BUYER_PASSWORD
 
 
 def _api_key_valid(raw_key: str | None, company_id: str) -> bool:
@@ -93,32 +98,61 @@ def _seed_products(company_id: str, actor: Any) -> int:
     return len(PRODUCTS)
 
 
-def _seed_customers(company_id: str, actor: Any) -> tuple[bool, str]:
-    """Through ``distribu.customers.create_customer`` when that module exists (it is being written).
-    Returns whether it ran, and what happened."""
-    try:
-        from distribu import customers  # type: ignore[attr-defined]
-    except ImportError:
-        return False, "skipped (distribu.customers does not exist yet)"
-    create = getattr(customers, "create_customer", None)
-    if create is None:
-        return False, "skipped (distribu.customers.create_customer does not exist yet)"
+def _seed_customers(company_id: str, actor: Any) -> str:
+    """The demo customers; Northwind can sign in to the storefront (see :func:`_seed_demo_buyer`)."""
+    from distribu import customers, passwords
     from distribu.errors import Conflict
 
-    model = getattr(customers, "CustomerCreate", None)
     created = 0
     for fields in CUSTOMERS:
+        password_hash = passwords.hash_password(BUYER_PASSWORD) if fields["email"] == BUYER_EMAIL else None
         try:
-            data: Any = dict(fields)
-            if model is not None and hasattr(model, "model_fields"):
-                data = model(**{name: value for name, value in fields.items() if name in model.model_fields})
-            create(company_id, data, actor)
+            customers.create_customer(company_id, customers.CustomerCreate(email=fields["email"], name=fields["name"]),
+                                      actor, password_hash=password_hash, email_verified=password_hash is not None)
             created += 1
         except Conflict:
             pass
-        except Exception as failure:  # its shape may still change: say so, do not stop the stack
-            return False, f"skipped (create_customer failed: {type(failure).__name__}: {failure})"
-    return True, f"{created} created"
+    return f"{created} created"
+
+
+def _seed_demo_buyer(company_id: str, actor: Any) -> str:
+    """Northwind's storefront life: a custom price, a shipping address, a BUYER contact (Nancy, same
+    password) and three earlier orders, so every storefront page has something to show at once."""
+    from distribu import addresses, contacts, dynamo, keys, orders, passwords, pricing
+    from distribu.errors import ValidationError
+
+    guard = dynamo.get(keys.company(company_id), keys.email_guard_sk(BUYER_EMAIL))
+    if not guard:
+        return "skipped (no demo buyer)"
+    customer_id = guard["customerId"]
+    skus = {sku: None for _, sku, *_ in PRODUCTS}
+    found = dynamo.batch_get((keys.company(company_id), keys.sku_guard_sk(sku)) for sku in skus)
+    product_of = {item["sku"]: item["productId"] for item in found.values()}
+    pricing.set_override(company_id, customer_id, product_of["FAS-HB-0840"], Decimal("12.90"), actor)
+    addresses.add_address(company_id, customer_id, {
+        "name": "Receiving dock", "company": "Northwind Traders", "line1": "12 Harbour Road", "city": "Portland",
+        "region": "OR", "postalCode": "97209", "country": "US", "phone": "+1 503 555 0100"}, actor, make_default=True)
+    try:
+        contact, _ = contacts.invite_contact(company_id, customer_id, email=BUYER_CONTACT_EMAIL, name="Nancy Davolio",
+                                             role="BUYER", actor=actor)
+        dynamo.dynamodb().update_item(
+            TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.contact_sk(customer_id, contact["id"])),
+            UpdateExpression="SET passwordHash = :hash, emailVerified = :true",
+            ExpressionAttributeValues={":hash": {"S": passwords.hash_password(BUYER_PASSWORD)}, ":true": {"BOOL": True}})
+    except ValidationError:
+        pass  # already there
+    shipping = addresses.snapshot(addresses.list_addresses(company_id, customer_id)[0])
+    history = [(("FAS-HB-0840", 10), ("FAS-HN-08", 10), ("PLM-PT-10", 5)), (("TLS-TM-8", 4), ("SAF-SG-CL", 20)),
+               (("PKG-SB-432", 6), ("PKG-PT-48", 12))]
+    moves = (("CONFIRMED", "SHIPPED", "DELIVERED"), ("CONFIRMED", "SHIPPED"), ())
+    buyer_actor = type(actor)("CUSTOMER", customer_id, "Northwind Traders")
+    for number, (lines, statuses) in enumerate(zip(history, moves), start=1):
+        order = orders.place_order(company_id, orders.OrderRequest(
+            lines=[orders.Line(product_of[sku], quantity) for sku, quantity in lines], customer_id=customer_id,
+            po_number=f"NW-{4400 + number}", shipping_address=shipping), buyer_actor, source="STOREFRONT")
+        for status in statuses:
+            orders.change_status(company_id, order["id"], status, actor)
+    return "custom price, address, contact and 3 orders"
 
 
 def ensure_read_models() -> list[str]:
@@ -170,7 +204,8 @@ def seed(state: StateDir) -> Demo:
     if products:
         log.info("seed", f"{COMPANY_NAME}: {products} products")
     if not demo["customersSeeded"]:
-        demo["customersSeeded"], note = _seed_customers(company_id, actor)
-        log.info("seed", f"{COMPANY_NAME}: customers {note}")
+        note = _seed_customers(company_id, actor)
+        log.info("seed", f"{COMPANY_NAME}: customers {note}; demo buyer: {_seed_demo_buyer(company_id, actor)}")
+        demo["customersSeeded"] = True
         state.save_demo(demo)
-    return Demo(company_id, COMPANY_SLUG, OWNER_EMAIL, OWNER_PASSWORD, api_key, created)
+    return Demo(company_id, COMPANY_SLUG, OWNER_EMAIL, OWNER_PASSWORD, api_key, created, BUYER_EMAIL, BUYER_PASSWORD)

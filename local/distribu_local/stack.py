@@ -223,7 +223,8 @@ class LocalStack:
         ]
         if self.demo is not None:
             lines += [
-                f"  Staff login  {self.demo.owner_email} / {self.demo.owner_password}",
+                f"  Staff login  {self.demo.owner_email} / {self.demo.owner_password}   (at {url}/login)",
+                f"  Buyer login  {self.demo.buyer_email} / {self.demo.buyer_password}   (at {url}/store/demo-distributors)",
                 f"  API key      {self.demo.api_key}",
                 "",
                 f'  curl -s {url}/api/v1/products -H "Authorization: Bearer {self.demo.api_key}"',

@@ -1,42 +1,46 @@
-"""Dashboard pages. Staff sign-up, sign-in and the screens arrive with the dashboard issue; today the
-routes answer with a page that says so and points staff at the API and the admin CLI."""
+"""The dashboard's routes: ``/dashboard/...`` for staff, plus sign-up, sign-in and invitations."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from distribu.web import app as web
+from distribu.web.page import Page
+from distribu.web.security import content_security_policy
+from distribu_dashboard import desk
+from distribu_dashboard.pages import accounts, home
 
-templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                        autoescape=select_autoescape(default=True))
+D = "/dashboard"
 
-app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-
-
-def render(name: str, status: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
-
-
-@app.get("/")
-def root() -> RedirectResponse:
-    return RedirectResponse("/dashboard", status_code=302)
-
-
-@app.get("/dashboard")
-@app.get("/dashboard/{page:path}")
-@app.get("/login")
-@app.get("/signup")
-@app.get("/invite/{token}")
-def coming_soon(page: str = "", token: str = "") -> HTMLResponse:
-    return render("coming_soon.html", status=200)
+routes = [
+    web.static_route(desk.STATIC_PREFIX),
+    Route("/", accounts.root, methods=["GET"]),
+    Route("/login", accounts.login, methods=["GET", "POST"]),
+    Route("/signup", accounts.signup, methods=["GET", "POST"]),
+    Route("/logout", accounts.logout, methods=["POST"]),
+    Route("/forgot-password", accounts.forgot_password, methods=["GET", "POST"]),
+    Route("/reset-password", accounts.reset_password, methods=["GET", "POST"]),
+    Route(D, home.home, methods=["GET"]),
+    Route(D + "/companies", accounts.companies, methods=["GET", "POST"]),
+    Route(D + "/settings/profile", accounts.profile, methods=["GET"]),
+    Route(D + "/settings/profile", accounts.save_profile, methods=["POST"]),
+    Route(D + "/settings/password", accounts.change_password, methods=["POST"]),
+]
 
 
-@app.post("/dashboard/{page:path}")
-@app.post("/login")
-@app.post("/signup")
-@app.post("/logout")
-@app.post("/invite/{token}")
-def not_yet(page: str = "", token: str = "") -> HTMLResponse:
-    return render("coming_soon.html", status=501)
+def _error_context(request: Request) -> dict[str, object]:
+    return {"page": Page(request, desk.environment(), desk.COOKIES, None), "staff": None, "company": None,
+            "home_url": "/dashboard"}
+
+
+async def _sign_in_first(request: Request, error: Exception) -> Response:
+    assert isinstance(error, desk.SignInRequired)
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": error.location})
+    return RedirectResponse(error.location, status_code=303 if request.method == "POST" else 302)
+
+
+app = web.create_app(routes, env=desk.environment, error_context=_error_context, csp=content_security_policy)
+app.add_exception_handler(desk.SignInRequired, _sign_in_first)

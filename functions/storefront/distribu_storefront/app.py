@@ -10,7 +10,7 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_storefront import shop
-from distribu_storefront.pages import accounts, cart, catalog, orders
+from distribu_storefront.pages import account, accounts, cart, catalog, orders
 
 S = "/store/{slug}"
 
@@ -32,6 +32,13 @@ routes = [
     Route(S + "/orders/{order_id}", orders.order_detail, methods=["GET"]),
     Route(S + "/orders/{order_id}/invoice", orders.invoice, methods=["GET"]),
     Route(S + "/orders/{order_id}/reorder", cart.reorder, methods=["POST"]),
+    Route(S + "/account", account.account, methods=["GET"]),
+    Route(S + "/account/profile", account.profile, methods=["POST"]),
+    Route(S + "/account/password", account.password, methods=["POST"]),
+    Route(S + "/account/addresses", account.add_address, methods=["POST"]),
+    Route(S + "/account/addresses/{address_id}", account.address_action, methods=["POST"]),
+    Route(S + "/account/contacts", account.invite, methods=["POST"]),
+    Route(S + "/account/contacts/{contact_id}", account.contact_action, methods=["POST"]),
 ]
 
 

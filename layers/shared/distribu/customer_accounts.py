@@ -302,3 +302,19 @@ def forbid_blocked(company_id: str, customer_id: str) -> None:
     customer = dynamo.get(keys.company(company_id), keys.customer_sk(customer_id))
     if not customer or customer.get("status") != "ACTIVE":
         raise Forbidden(SUSPENDED)
+
+
+def rename(buyer: Buyer, name: str) -> str:
+    """The signed-in person's own name: the account's name for the primary sign-in, else the contact's."""
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 100:
+        raise ValidationError("Validation failed.", details=[{"field": "name", "message": "Name must be 2–100 characters."}])
+    if buyer.contact_id:
+        from distribu import contacts
+
+        contacts.update_contact(buyer.company_id, buyer.customer_id, buyer.contact_id, actor=buyer.actor(), name=name)
+    else:
+        from distribu import customers
+
+        customers.update_customer(buyer.company_id, buyer.customer_id, {"name": name}, buyer.actor())
+    return name

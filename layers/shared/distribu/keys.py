@@ -164,3 +164,22 @@ def cart_sk(customer_id: str, principal_id: str) -> str:
 def orders_placed_by(company_id: str, principal_id: str) -> str:
     """GSI3 partition: the orders one storefront person placed, newest first."""
     return f"C#{company_id}#PLACEDBY#{principal_id}#ORDER"
+
+
+def staff_token_pk(token_hash: str) -> str:
+    """A single-use emailed link for a staff user (reset a password); global, like the user it serves."""
+    return f"STAFFTOKEN#{token_hash}"
+
+
+def invitation_pk(token_hash: str) -> str:
+    """A team invitation, found by its link's token before the invitee belongs to the company."""
+    return f"INVITE#{token_hash}"
+
+
+def invitation_sk(company_id: str) -> str:
+    return f"COMPANY#{company_id}"
+
+
+def pending_invitation_sk(invitation_id: str) -> str:
+    """The company's own copy of an open invitation (listed on the team page)."""
+    return f"INVITATION#{invitation_id}"

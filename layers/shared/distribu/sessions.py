@@ -99,7 +99,9 @@ def start_customer_session(company_id: str, *, customer_id: str, contact_id: str
                    customer_id=customer_id, contact_id=contact_id, expires_at=expires)
 
 
-def start_staff_session(*, user_id: str, email: str, name: str, company_id: str | None, role: str) -> Session:
+def start_staff_session(*, user_id: str, email: str, name: str, company_id: str | None, role: str,
+                        companies: int = 1) -> Session:
+    """``companies``: how many companies the user belongs to (the dashboard offers a switcher when > 1)."""
     raw_id = new_session_id()
     pk, sk = staff_key(raw_id)
     expires = int(time.time()) + STAFF_TTL_SECONDS
@@ -107,9 +109,10 @@ def start_staff_session(*, user_id: str, email: str, name: str, company_id: str 
     dynamo.dynamodb().put_item(TableName=dynamo.table_name(), Item=dynamo.to_item({
         "PK": pk, "SK": sk, "entity": "SESSION", "kind": "staff", "companyId": company_id,
         "principalId": user_id, "name": name, "email": email, "role": role, "createdAt": now,
-        "expiresAt": expires, "GSI1PK": _user_sessions_index(user_id), "GSI1SK": f"{now}#{pk}",
+        "expiresAt": expires, "companies": companies, "GSI1PK": _user_sessions_index(user_id), "GSI1SK": f"{now}#{pk}",
     }))
-    return Session(raw_id, "staff", pk, sk, company_id, user_id, name, email, role, expires_at=expires)
+    return Session(raw_id, "staff", pk, sk, company_id, user_id, name, email, role, expires_at=expires,
+                   extra={"companies": companies})
 
 
 def from_item(raw_id: str, item: dict[str, Any] | None, *, kind: str) -> Session | None:
@@ -122,7 +125,8 @@ def from_item(raw_id: str, item: dict[str, Any] | None, *, kind: str) -> Session
     return Session(raw_id=raw_id, kind=kind, pk=item["PK"], sk=item["SK"], company_id=item.get("companyId"),
                    principal_id=item["principalId"], name=item.get("name") or "", email=item.get("email") or "",
                    role=item.get("role") or "", customer_id=item.get("customerId"),
-                   contact_id=item.get("contactId"), expires_at=int(item["expiresAt"]))
+                   contact_id=item.get("contactId"), expires_at=int(item["expiresAt"]),
+                   extra={"companies": int(item.get("companies", 1))})
 
 
 def update_staff_session(session: Session, *, company_id: str, role: str) -> Session:

@@ -1,0 +1,103 @@
+"""The staff member a dashboard request is for, and the company they work in.
+
+A page reads the session first (its cookie names it), then the company and whatever the page names up
+front in one batch. The session carries the user, the company they are working in and their role there;
+a role change or removal updates or ends it at once (:mod:`distribu.team`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
+
+from jinja2 import Environment
+from starlette.requests import Request
+
+from distribu import dynamo, keys, sessions, staff_accounts
+from distribu.companies import Company
+from distribu.permissions import Staff
+from distribu.web import templating
+from distribu.web.app import static_version
+from distribu.web.page import Cookies, Page
+
+STATIC_PREFIX = "/dashboard/static"
+SESSION_COOKIE = "staff_session"
+COOKIES = Cookies(session=SESSION_COOKIE, csrf="staff_csrf", path="/")
+
+NAV = (("home", "Home", "/dashboard"), ("inventory", "Inventory", "/dashboard/inventory"),
+       ("orders", "Orders", "/dashboard/orders"), ("customers", "Customers", "/dashboard/customers"),
+       ("reports", "Reports", "/dashboard/reports"), ("settings", "Settings", "/dashboard/settings"))
+
+
+class SignInRequired(Exception):
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = templating.environment(Path(__file__).parent / "templates")
+    env.globals["static"] = lambda name: f"{STATIC_PREFIX}/{static_version()}/{name}"
+    env.globals["nav"] = NAV
+    return env
+
+
+class DeskPage(Page):
+    def __init__(self, request: Request, session: sessions.Session | None, company: Company | None) -> None:
+        super().__init__(request, environment(), COOKIES, session)
+        self.company = company
+        self.staff: Staff | None = staff_accounts.staff_for(session) if session and company else None
+
+    @property
+    def section(self) -> str:
+        path = self.request.url.path
+        for name, _, href in reversed(NAV):
+            if path == href or path.startswith(href + "/"):
+                return name
+        return ""
+
+    def context(self) -> dict[str, Any]:
+        return {"page": self, "staff": self.staff, "company": self.company,
+                "switchable": bool(self.session and self.session.extra.get("companies", 1) > 1)}
+
+    def require_staff(self) -> Staff:
+        if self.staff is None:
+            raise SignInRequired("/login")
+        return self.staff
+
+
+def _nothing(company_id: str) -> list[tuple[str, str]]:
+    return []
+
+
+def open_desk(request: Request, *, signed_in: bool = True,
+              also_read: Callable[[str], Iterable[tuple[str, str]]] = _nothing,
+              ) -> tuple[DeskPage, dict[tuple[str, str], Any]]:
+    """The page context and the items ``also_read(company_id)`` names (read with the company)."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    session = None
+    if raw and len(raw) < 100:
+        session = sessions.from_item(raw, dynamo.get(*sessions.staff_key(raw)), kind="staff")
+    found: dict[tuple[str, str], Any] = {}
+    company = None
+    if session and session.company_id:
+        company_key = (keys.company(session.company_id), keys.COMPANY_SK)
+        found = dynamo.batch_get([company_key, *also_read(session.company_id)])
+        if found.get(company_key):
+            company = Company.from_item(found[company_key])
+    page = DeskPage(request, session if company else None, company)
+    if signed_in and page.staff is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired("/login" + (f"?next={quote(target, safe='')}" if target != "/dashboard" else ""))
+    return page, found
+
+
+def safe_next(target: str | None) -> str:
+    """Only a dashboard path is a place to go back to after signing in (no open redirect)."""
+    if target and (target == "/dashboard" or target.startswith("/dashboard/")) and "//" not in target \
+            and "\\" not in target:
+        return target
+    return "/dashboard"

@@ -1,0 +1,1 @@
+"""Dashboard pages, one module per area; templates live in a folder of the same name."""

@@ -1,0 +1,98 @@
+"""Audit entries in words, for people: "Ann (staff) changed the price of Widget Blue from 8.50 to 9.00".
+
+One place words every action, so the dashboard's home and its audit log read the same. An action this
+module does not know yet still reads sensibly ("Ann (staff): WebhookCreated on Webhook 01ab…").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ACTOR_KINDS = {"USER": "staff", "CUSTOMER": "customer", "SYSTEM": "system", "API_KEY": "API key"}
+FIELD_NAMES = {"price": "the price", "stock": "the stock", "name": "the name", "sku": "the SKU",
+               "isActive": "the status", "category": "the category", "description": "the description",
+               "unit": "the unit", "imageUrl": "the image", "lowStockThreshold": "the low-stock threshold",
+               "status": "the status", "notes": "the notes", "creditLimit": "the credit limit", "email": "the email",
+               "taxRateOverride": "the tax rate"}
+
+
+def actor_label(entry: dict[str, Any]) -> str:
+    kind = ACTOR_KINDS.get(entry.get("actorType", ""), entry.get("actorType", "").lower())
+    return f"{entry.get('actorName') or 'Someone'} ({kind})"
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "":
+        return "nothing"
+    if isinstance(value, bool):
+        return "active" if value else "inactive"
+    if isinstance(value, float) and value == int(value):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _subject(entry: dict[str, Any]) -> str:
+    details = entry.get("details") or {}
+    for side in ("after", "before"):
+        named = (details.get(side) or {}) if isinstance(details.get(side), dict) else {}
+        if named.get("name"):
+            return str(named["name"])
+    return f"{entry.get('entityType', 'record').lower()} {str(entry.get('entityId', ''))[-8:].upper()}"
+
+
+def _changes(entry: dict[str, Any]) -> str:
+    details = entry.get("details") or {}
+    before, after = details.get("before") or {}, details.get("after") or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ""
+    parts = [f"{FIELD_NAMES.get(name, name)} from {_value(before.get(name))} to {_value(after.get(name))}"
+             for name in after if name not in ("updatedAt", "createdAt", "id") and before.get(name) != after.get(name)]
+    return ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+
+
+def describe(entry: dict[str, Any]) -> str:
+    who = actor_label(entry)
+    action = entry.get("action", "")
+    details = entry.get("details") or {}
+    subject = _subject(entry)
+    if action == "ProductCreated":
+        return f"{who} added the product {subject}"
+    if action in ("ProductUpdated", "CustomerUpdated"):
+        changes = _changes(entry)
+        what = "product" if action == "ProductUpdated" else "customer"
+        name = (details.get("after") or {}).get("name") or (details.get("before") or {}).get("name")
+        label = f"{what} {name}" if name else subject
+        return f"{who} changed {changes} of {label}" if changes else f"{who} updated {label}"
+    if action == "ProductDeleted":
+        return f"{who} deleted the product {subject}"
+    if action == "ProductBulkUpdated":
+        count = details.get("count") or len(details.get("products") or [])
+        mode = details.get("mode", "")
+        how = f" (set to {details.get('value')})" if mode == "set" else f" ({details.get('value'):+})" if mode == "delta" and isinstance(details.get("value"), int) else ""
+        return f"{who} adjusted the stock of {count} products{how}"
+    if action == "OrderPlaced":
+        source = {"STOREFRONT": "on the storefront", "DASHBOARD": "in the dashboard", "API": "through the API"}.get(
+            details.get("source", ""), "")
+        total = details.get("total")
+        return (f"{who} placed order {str(entry.get('entityId', ''))[-8:].upper()}"
+                + (f" for {total:,.2f}" if isinstance(total, (int, float)) else "") + (f" {source}" if source else ""))
+    if action == "OrderStatusChanged":
+        return (f"{who} moved order {str(entry.get('entityId', ''))[-8:].upper()} from "
+                f"{str(details.get('from', '')).title()} to {str(details.get('to', '')).title()}")
+    if action == "CustomerCreated":
+        return f"{who} added the customer {(details.get('after') or {}).get('email') or subject}"
+    if action == "CustomerStatusChanged":
+        after = (details.get("after") or {}).get("status", "")
+        verb = "blocked" if after == "BLOCKED" else "activated"
+        return f"{who} {verb} the customer {(details.get('after') or {}).get('email') or subject}"
+    if action == "PriceOverrideSet":
+        return f"{who} set a custom price of {_value(details.get('after'))} for a customer"
+    if action == "PriceOverrideDeleted":
+        return f"{who} removed a customer's custom price"
+    if action == "CustomerContactCreated":
+        return f"{who} invited {details.get('email', 'a contact')} as {str(details.get('role', '')).title()}"
+    if action == "ImportApplied":
+        return f"{who} applied a CSV import"
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
+    return f"{who}: {words}" + (f" ({subject})" if entry.get("entityId") else "")
