@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from distribu.web import app as web
 from distribu.web.page import Page
@@ -12,21 +11,11 @@ from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
 from distribu_dashboard.pages import accounts, home
 
-D = "/dashboard"
-
+# Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
 routes = [
     web.static_route(desk.STATIC_PREFIX),
-    Route("/", accounts.root, methods=["GET"]),
-    Route("/login", accounts.login, methods=["GET", "POST"]),
-    Route("/signup", accounts.signup, methods=["GET", "POST"]),
-    Route("/logout", accounts.logout, methods=["POST"]),
-    Route("/forgot-password", accounts.forgot_password, methods=["GET", "POST"]),
-    Route("/reset-password", accounts.reset_password, methods=["GET", "POST"]),
-    Route(D, home.home, methods=["GET"]),
-    Route(D + "/companies", accounts.companies, methods=["GET", "POST"]),
-    Route(D + "/settings/profile", accounts.profile, methods=["GET"]),
-    Route(D + "/settings/profile", accounts.save_profile, methods=["POST"]),
-    Route(D + "/settings/password", accounts.change_password, methods=["POST"]),
+    *accounts.routes,
+    *home.routes,
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from distribu import notifications, sessions, staff_accounts
 from distribu.errors import BusinessRuleViolation, Forbidden, ValidationError
@@ -162,3 +163,17 @@ async def change_password(request: Request) -> Response:
     except ValidationError as error:
         return _render_profile(page, 400, password_form=form.take(error, fields=("current", "password", "confirm")))
     return page.redirect("/dashboard/settings/profile", flash="Your password is changed. Other devices are signed out.")
+
+
+routes = [
+    Route("/", root, methods=["GET"]),
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/signup", signup, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/forgot-password", forgot_password, methods=["GET", "POST"]),
+    Route("/reset-password", reset_password, methods=["GET", "POST"]),
+    Route("/dashboard/companies", companies, methods=["GET", "POST"]),
+    Route("/dashboard/settings/profile", profile, methods=["GET"]),
+    Route("/dashboard/settings/profile", save_profile, methods=["POST"]),
+    Route("/dashboard/settings/password", change_password, methods=["POST"]),
+]

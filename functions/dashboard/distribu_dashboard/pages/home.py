@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from distribu import audit, audit_text, catalog_index, rollups
 from distribu_dashboard.desk import open_desk
@@ -27,3 +28,6 @@ async def home(request: Request) -> Response:
     activity = [{"when": entry["createdAt"], "text": audit_text.describe(entry)} for entry in entries]
     return page.render("home/index.html", health=summary.health, active_count=summary.active_count,
                        activity=activity, sales=sales)
+
+
+routes = [Route("/dashboard", home, methods=["GET"])]
