@@ -152,3 +152,29 @@ class Browser:
     def follow(self, response: PageResponse) -> PageResponse:
         assert response.location, f"expected a redirect, got {response.status}"
         return self.get(response.location)
+
+
+def form_fields(form: Any, **overrides: str) -> list[tuple[str, str]]:
+    """What a browser would submit for ``form`` (a BeautifulSoup <form>): inputs, checked boxes, selected
+    options and textareas, in document order, without the CSRF token (the Browser adds its own);
+    ``overrides`` replace the values of fields of that name (or add them)."""
+    fields: list[tuple[str, str]] = []
+    for element in form.find_all(["input", "select", "textarea"]):
+        name = element.get("name")
+        if not name or name == "csrf_token" or element.has_attr("disabled"):
+            continue
+        if element.name == "input" and element.get("type") in ("checkbox", "radio") and not element.has_attr("checked"):
+            continue
+        if element.name == "input" and element.get("type") in ("submit", "button", "file"):
+            continue
+        if element.name == "select":
+            chosen = element.find("option", selected=True) or element.find("option")
+            value = chosen.get("value", chosen.get_text()) if chosen else ""
+        elif element.name == "textarea":
+            value = element.get_text()
+        else:
+            value = element.get("value", "")
+        fields.append((name, value))
+    for name, value in overrides.items():
+        fields = [(field, old) for field, old in fields if field != name] + [(name, value)]
+    return fields

@@ -11,7 +11,7 @@ from tests.web_client import Browser
 
 
 @pytest.fixture
-def browser(stack: Any) -> Browser:
+def client(stack: Any) -> Browser:
     return Browser(stack)
 
 
@@ -21,7 +21,7 @@ def store(tenant: factories.Tenant) -> str:
     return f"/store/{tenant.slug}"
 
 
-def sign_in(browser: Browser, store: str, email: str = "buyer@northwind.test",
+def sign_in(client: Browser, store: str, email: str = "buyer@northwind.test",
             password: str = factories.BUYER_PASSWORD) -> Any:
-    browser.get(f"{store}/login")
-    return browser.post(f"{store}/login", {"email": email, "password": password})
+    client.get(f"{store}/login")
+    return client.post(f"{store}/login", {"email": email, "password": password})

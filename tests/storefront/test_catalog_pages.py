@@ -8,7 +8,7 @@ import pytest
 
 from tests import factories
 from tests.storefront.conftest import sign_in
-from tests.web_client import Browser
+from tests.web_client import Browser, form_fields
 
 
 @pytest.fixture
@@ -31,9 +31,9 @@ def shop(tenant, projections):
     return {"bolts": bolts, "nuts": nuts, "drill": drill, "hidden": hidden, "buyer": buyer}
 
 
-def test_catalog_lists_active_products_at_the_buyers_prices(browser: Browser, store: str, shop) -> None:
-    sign_in(browser, store)
-    page = browser.get(f"{store}/catalog")
+def test_catalog_lists_active_products_at_the_buyers_prices(client: Browser, store: str, shop) -> None:
+    sign_in(client, store)
+    page = client.get(f"{store}/catalog")
     assert page.status == 200
     text = page.text
     assert "Showing 1–3 of 3 products" in text
@@ -49,37 +49,35 @@ def test_catalog_lists_active_products_at_the_buyers_prices(browser: Browser, st
     assert order == ["Hex Bolt M8", "Hex Nut M8", "Cordless Drill"]  # category, then name
 
 
-def test_search_sort_and_category(browser: Browser, store: str, shop) -> None:
-    sign_in(browser, store)
-    assert "Showing 1–1 of 1 products" in browser.get(f"{store}/catalog?q=zinc").text  # description
-    assert "Showing 1–1 of 1 products" in browser.get(f"{store}/catalog?q=tls-cd").text  # SKU, any case
-    by_price = browser.get(f"{store}/catalog?sort=price_desc")
+def test_search_sort_and_category(client: Browser, store: str, shop) -> None:
+    sign_in(client, store)
+    assert "Showing 1–1 of 1 products" in client.get(f"{store}/catalog?q=zinc").text  # description
+    assert "Showing 1–1 of 1 products" in client.get(f"{store}/catalog?q=tls-cd").text  # SKU, any case
+    by_price = client.get(f"{store}/catalog?sort=price_desc")
     assert [h.get_text(strip=True) for h in by_price.soup.select(".product-row h3")] == \
         ["Cordless Drill", "Hex Bolt M8", "Hex Nut M8"]
-    tools = browser.get(f"{store}/catalog?category=Tools")
+    tools = client.get(f"{store}/catalog?category=Tools")
     assert [h.get_text(strip=True) for h in tools.soup.select(".product-row h3")] == ["Cordless Drill"]
-    nothing = browser.get(f"{store}/catalog?q=unobtainium")
+    nothing = client.get(f"{store}/catalog?q=unobtainium")
     assert "No products match “unobtainium”" in nothing.text
 
 
-def test_add_to_cart_caps_at_stock_and_checkout_places_the_order(browser: Browser, store: str, shop, tenant) -> None:
+def test_add_to_cart_caps_at_stock_and_checkout_places_the_order(client: Browser, store: str, shop, tenant) -> None:
     from distribu import catalog, dynamo, keys
 
-    sign_in(browser, store)
-    browser.get(f"{store}/catalog")
-    added = browser.post(f"{store}/cart", {"productId": shop["nuts"]["id"], "quantity": "9", "action": "add",
+    sign_in(client, store)
+    client.get(f"{store}/catalog")
+    added = client.post(f"{store}/cart", {"productId": shop["nuts"]["id"], "quantity": "9", "action": "add",
                                            "next": f"{store}/catalog"})
     assert added.status == 303
-    page = browser.follow(added)
+    page = client.follow(added)
     assert "Only 4 of Hex Nut M8 available: your cart holds 4." in page.text
-    browser.post(f"{store}/cart", {"productId": shop["bolts"]["id"], "quantity": "10", "action": "add"})
-    page = browser.get(f"{store}/catalog")
-    checkout = page.soup.find("form", id="checkout")
-    fields = [(field["name"], field.get("value", "")) for field in checkout.find_all("input") if field.get("name")]
-    fields = [(name, value) for name, value in fields if name != "csrf_token"] + [("poNumber", "PO-77")]
-    placed = browser.post(f"{store}/checkout", fields)
+    client.post(f"{store}/cart", {"productId": shop["bolts"]["id"], "quantity": "10", "action": "add"})
+    page = client.get(f"{store}/catalog")
+    fields = form_fields(page.soup.find("form", id="checkout"), poNumber="PO-77")
+    placed = client.post(f"{store}/checkout", fields)
     assert placed.status == 303 and re.match(rf"{store}/orders/\w+$", placed.location)
-    order_page = browser.follow(placed)
+    order_page = client.follow(placed)
     assert "is placed" in order_page.text and "PO-77" in order_page.text
     assert "$120.00" in order_page.text  # 10 bolts at the custom price
     assert "1 Dock Road" in order_page.text
@@ -87,33 +85,31 @@ def test_add_to_cart_caps_at_stock_and_checkout_places_the_order(browser: Browse
     cart_item = dynamo.get(keys.company(tenant.company_id), keys.cart_sk(shop["buyer"]["id"], shop["buyer"]["id"]))
     assert cart_item is None  # the cart went with the order
     # Pressing the button again (the same form) places nothing new.
-    again = browser.post(f"{store}/checkout", fields)
+    again = client.post(f"{store}/checkout", fields)
     assert again.status == 303 and again.location == placed.location
 
 
-def test_a_shortfall_is_shown_in_place_and_the_cart_is_kept(browser: Browser, store: str, shop, tenant) -> None:
+def test_a_shortfall_is_shown_in_place_and_the_cart_is_kept(client: Browser, store: str, shop, tenant) -> None:
     from distribu import carts, catalog
     from distribu.buyers import Buyer
 
-    sign_in(browser, store)
-    browser.get(f"{store}/catalog")
-    browser.post(f"{store}/cart", {"productId": shop["nuts"]["id"], "quantity": "3", "action": "add"})
-    page = browser.get(f"{store}/catalog")
-    checkout = page.soup.find("form", id="checkout")
-    fields = [(field["name"], field.get("value", "")) for field in checkout.find_all("input")
-              if field.get("name") and field["name"] != "csrf_token"]
+    sign_in(client, store)
+    client.get(f"{store}/catalog")
+    client.post(f"{store}/cart", {"productId": shop["nuts"]["id"], "quantity": "3", "action": "add"})
+    page = client.get(f"{store}/catalog")
+    fields = form_fields(page.soup.find("form", id="checkout"))
     catalog.update_product(tenant.company_id, shop["nuts"]["id"], {"stock": 1}, factories.staff_actor())  # sold meanwhile
-    failed = browser.post(f"{store}/checkout", fields)
+    failed = client.post(f"{store}/checkout", fields)
     assert failed.status == 422
     assert "Not enough stock for Hex Nut M8. Only 1 available." in failed.text
     buyer = Buyer(tenant.company_id, shop["buyer"]["id"], None, "ADMIN", "", "")
     assert carts.read(buyer) == {shop["nuts"]["id"]: 3}
 
 
-def test_quick_order_by_sku_reports_each_problem_line(browser: Browser, store: str, shop) -> None:
-    sign_in(browser, store)
-    browser.get(f"{store}/catalog")
-    result = browser.post(f"{store}/quick-order", {"lines": "fas-hb-08 5\nNOPE-1 2\nFAS-HN-08 x\nTLS-CD-18 1"})
+def test_quick_order_by_sku_reports_each_problem_line(client: Browser, store: str, shop) -> None:
+    sign_in(client, store)
+    client.get(f"{store}/catalog")
+    result = client.post(f"{store}/quick-order", {"lines": "fas-hb-08 5\nNOPE-1 2\nFAS-HN-08 x\nTLS-CD-18 1"})
     assert result.status == 200
     text = result.text
     assert "Line 2 (NOPE-1): no product has this SKU." in text
@@ -122,8 +118,8 @@ def test_quick_order_by_sku_reports_each_problem_line(browser: Browser, store: s
     assert "Hex Bolt M8" in result.soup.find(id="cart").get_text()
 
 
-def test_product_page_and_inactive_product_404(browser: Browser, store: str, shop) -> None:
-    sign_in(browser, store)
-    page = browser.get(f"{store}/products/{shop['bolts']['id']}")
+def test_product_page_and_inactive_product_404(client: Browser, store: str, shop) -> None:
+    sign_in(client, store)
+    page = client.get(f"{store}/products/{shop['bolts']['id']}")
     assert page.status == 200 and "Zinc plated hex bolts, box of 100." in page.text and "Your price" in page.text
-    assert browser.get(f"{store}/products/{shop['hidden']['id']}").status == 404
+    assert client.get(f"{store}/products/{shop['hidden']['id']}").status == 404
