@@ -232,13 +232,15 @@ def test_product_changes_reach_the_catalog_index_through_the_projections_pipe(lo
 
 
 def test_storefront_dashboard_and_docs_answer_with_html(local: Running) -> None:
-    for path in ("/store/demo-distributors", "/dashboard", "/dashboard/products", "/login", "/api/v1/docs"):
+    for path in ("/store/demo-distributors/login", "/login", "/signup", "/api/v1/docs"):
         status, headers, body = local.get(path)
         assert status == 200, (path, body[:300])
         assert headers["content-type"].startswith("text/html") and b"<" in body, path
-    assert b"Demo Distributors" in local.get("/store/demo-distributors")[2]
-    status, headers, _ = local.get("/")
-    assert status == 302 and headers["location"] == "/dashboard"
+    assert b"Demo Distributors" in local.get("/store/demo-distributors/login")[2]
+    for path, location in (("/", "/login"), ("/dashboard", "/login"), ("/store/demo-distributors",
+                                                                        "/store/demo-distributors/login")):
+        status, headers, _ = local.get(path)
+        assert status == 302 and headers["location"] == location, path
     assert local.get("/store/no-such-store")[0] == 404
 
 

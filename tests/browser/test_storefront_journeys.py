@@ -59,7 +59,7 @@ def test_register_browse_search_order_and_download_the_invoice(page: Page, local
     expect(page.get_by_text("PO-BROWSER-1")).to_be_visible()
     shots("order-placed")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download invoice (PDF)").click()
+        page.get_by_role("button", name="Download invoice (PDF)").click()
     assert re.fullmatch(r"invoice-\w{8}\.pdf", download.value.suggested_filename)
     assert download.value.path().read_bytes().startswith(b"%PDF")
     page.get_by_role("link", name="Orders", exact=True).click()
@@ -112,6 +112,7 @@ def test_a_viewer_can_browse_but_not_order(page: Page, local_stack: RunningStack
     viewer_email = f"{unique('viewer')}@buyers.test"
     page.get_by_role("link", name="Viewer Parent").click()
     page.get_by_text("Invite someone").click()
+    shots("account")
     invite = page.locator("#contacts form").last
     invite.get_by_label("Email").fill(viewer_email)
     invite.get_by_label("Name").fill("Vera Viewer")

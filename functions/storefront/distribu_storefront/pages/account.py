@@ -17,8 +17,11 @@ def _render(page: ShopPage, status: int = 200, **forms: Form) -> Response:
     people = contacts.list_contacts(page.company.id, buyer.customer_id) if buyer.manages_contacts else []
     defaults = {"profile_form": Form({"name": buyer.name}), "password_form": Form(), "address_form": Form(),
                 "contact_form": Form({"role": "BUYER"})}
+    chosen = {**defaults, **forms}
+    for name, form in chosen.items():  # four forms on one page: element ids must not collide
+        form.prefixed(name.removesuffix("_form") + "-")
     return page.render("account/index.html", status=status, addresses=book, contacts=people,
-                       one_line=addresses.one_line, **{**defaults, **forms})
+                       one_line=addresses.one_line, **chosen)
 
 
 async def account(request: Request) -> Response:

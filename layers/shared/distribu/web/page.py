@@ -32,7 +32,9 @@ class CsrfRefused(Forbidden):
 class Form:
     """What a person submitted (kept to show again) and each field's problem."""
 
-    def __init__(self, values: Mapping[str, Any] | None = None, lists: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(self, values: Mapping[str, Any] | None = None, lists: Mapping[str, list[str]] | None = None, *,
+                 prefix: str = "") -> None:
+        self.prefix = prefix  # for element ids, when a page has several forms with fields of the same name
         self.values: dict[str, Any] = dict(values or {})
         self.lists: dict[str, list[str]] = dict(lists or {})
         self.errors: dict[str, str] = {}
@@ -57,6 +59,10 @@ class Form:
 
     def fail(self, message: str) -> "Form":
         self.message = message
+        return self
+
+    def prefixed(self, prefix: str) -> "Form":
+        self.prefix = prefix
         return self
 
     def take(self, error: DomainError, *, fields: Iterable[str] = (), aliases: Mapping[str, str] | None = None) -> "Form":
