@@ -178,10 +178,19 @@ def test_duplicates_name_the_first_row_with_the_documented_message() -> None:
 
 
 def test_row_numbers_are_spreadsheet_rows_blank_rows_skipped_multiline_cells_one_row() -> None:
-    _, rows = read("products", 'sku,name,price,stock\nA,"two\nlines",1,1\n\n,,,\nB,X,bad,1\n')
+    _, rows = read("products", 'sku,name,description,price,stock\nA,N,"two\nlines",1,1\n\n,,,,\nB,X,,bad,1\n')
     assert [row.row for row in rows] == [2, 5]
-    assert rows[0].values["name"] == "two\nlines"
+    assert rows[0].values["description"] == "two\nlines"
     assert problems(rows) == [(5, "price", "must be a number")]
+
+
+def test_control_characters_are_refused_but_long_texts_keep_line_breaks() -> None:
+    _, rows = read("products", 'sku,name,description,price,stock\nA,"two\nlines","two\nlines",1,1\n'
+                               'B,Nul\x00name,"bell\x07",1,1\n')
+    assert problems(rows) == [
+        (2, "name", "must not contain control characters"),
+        (3, "name", "must not contain control characters"),
+        (3, "description", "must not contain control characters other than tabs and line breaks")]
 
 
 def test_extra_cells_and_short_rows() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from distribu_api import errors
-from distribu_api.dependencies import resolve_body_schemas
+from distribu_api.dependencies import path_ids_that_can_exist, resolve_body_schemas
 from distribu_api.lazy import IncludeRoutersOnDemand, LazyRouters
 
 API_PREFIX = "/api/v1"
@@ -65,7 +65,8 @@ def create_app(logger: Any) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app, logger)
-    routers = app.state.routers = LazyRouters(app, API_PREFIX, ROUTERS)
+    routers = app.state.routers = LazyRouters(app, API_PREFIX, ROUTERS,
+                                              dependencies=[Depends(path_ids_that_can_exist)])
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:

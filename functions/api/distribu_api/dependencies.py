@@ -6,17 +6,15 @@ a time, so blocking the loop costs nothing, while sync functions would each hop 
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any, Callable, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from distribu import apikeys, pagination, validation
+from distribu import apikeys, ids, jsonbody, pagination, validation
 from distribu.apikeys import ApiKeyContext
-from distribu.errors import ValidationError
+from distribu.errors import NotFound
 from distribu.idempotency import AlsoWrite, IdempotencyGuard, request_fingerprint
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -38,6 +36,21 @@ def require_scope(scope: str) -> Callable[..., ApiKeyContext]:
     return dependency
 
 
+# The 404 of each path parameter, as the domain module that looks the id up words it.
+NOT_FOUND_BY_PATH_PARAMETER = {
+    "product_id": "Product not found.", "customer_id": "Customer not found.", "order_id": "Order not found.",
+    "webhook_id": "Webhook not found.", "delivery_id": "Delivery not found.", "import_id": "Import not found.",
+}
+
+
+async def path_ids_that_can_exist(request: Request) -> None:
+    """Every route's path ids, before anything else runs (authentication included): an id that cannot be
+    one of ours is answered as missing without a DynamoDB call (whose key-size error would be a 500)."""
+    for name, value in request.path_params.items():
+        if not ids.could_exist(value):
+            raise NotFound(NOT_FOUND_BY_PATH_PARAMETER.get(name, "Not found."))
+
+
 class PageParams(BaseModel):
     model_config = ConfigDict(defer_build=True)  # built by the first list request, not by every cold start
 
@@ -52,13 +65,17 @@ async def page_params(
     return PageParams(limit=pagination.clamp_limit(limit), cursor=cursor or None)
 
 
+_UNREAD = object()
+
+
 async def read_json(request: Request) -> Any:
-    """The body parsed with Decimal numbers, so money never passes through a binary float."""
-    raw = await request.body()
-    try:
-        return json.loads(raw or b"", parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationError("Invalid JSON body.") from None
+    """The body by the API's one set of body rules (:mod:`distribu.jsonbody`: 413, 415, 400), numbers as
+    Decimal so money never passes through a binary float. Parsed once per request."""
+    parsed = getattr(request.state, "json_body", _UNREAD)
+    if parsed is _UNREAD:
+        parsed = jsonbody.parse(await request.body(), request.headers.get("content-type"))
+        request.state.json_body = parsed
+    return parsed
 
 
 async def parse_body(request: Request, model: type[Model]) -> Model:
@@ -98,6 +115,8 @@ async def idempotency_guard(request: Request,
     header = request.headers.get("idempotency-key")
     if header is None or request.method not in ("POST", "PATCH"):
         return None
+    if await request.body():
+        await read_json(request)  # a body the route would refuse is refused before the key is taken
     guard = IdempotencyGuard(key.company_id, key.key_id, header,
                              request_fingerprint(request.method, request.url.path, await request.body()))
     guard.acquire()

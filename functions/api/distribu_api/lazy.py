@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import threading
 from types import ModuleType
-from typing import Any
+from typing import Any, Sequence
 
 from fastapi import FastAPI
 
@@ -42,12 +42,15 @@ class LazyRouters:
     """``{resource: module}`` routers, each included into ``app`` under ``{prefix}/{resource}`` on demand.
 
     A router module exposes ``router``; its routes must all live under its resource's path segment,
-    which is what lets the first path segment after the prefix pick the module.
+    which is what lets the first path segment after the prefix pick the module. ``dependencies`` run
+    before every included route's own.
     """
 
-    def __init__(self, app: FastAPI, prefix: str, modules: dict[str, str]) -> None:
+    def __init__(self, app: FastAPI, prefix: str, modules: dict[str, str], *,
+                 dependencies: Sequence[Any] = ()) -> None:
         self._app = app
         self._prefix = prefix
+        self._dependencies = list(dependencies)
         self._pending = dict(modules)
         self._included: list[str] = []
         self._lock = threading.Lock()
@@ -72,7 +75,8 @@ class LazyRouters:
         with self._lock:
             module = self._pending.get(resource)
             if module is not None:
-                self._app.include_router(importlib.import_module(module).router, prefix=self._prefix)
+                self._app.include_router(importlib.import_module(module).router, prefix=self._prefix,
+                                         dependencies=self._dependencies)
                 del self._pending[resource]
                 self._included.append(resource)
 

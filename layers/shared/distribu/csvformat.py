@@ -23,7 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from distribu.catalog import ProductCreate
 from distribu.customers import CustomerCreate
-from distribu.validation import field_errors
+from distribu.validation import LONG_TEXT_FIELDS, control_characters_problem, field_errors
 
 KINDS = ("products", "customers")
 # Far past Distribu's 2 MB / 5,000 rows (spec section 16).
@@ -282,6 +282,11 @@ class RowParser:
             text = cells[index].strip() if index < len(cells) else ""
             if field_name == self.key_field:
                 shown = (text.lower() if self.kind == "customers" else text) or None
+            unprintable = control_characters_problem(text, long_text=field_name in LONG_TEXT_FIELDS)
+            if unprintable:
+                problems.append(Problem(row, field_name, unprintable))
+                failed.add(field_name)
+                continue
             try:
                 value = self.converters[field_name](text)
             except CellError as error:

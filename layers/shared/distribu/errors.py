@@ -37,6 +37,14 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+
+
 class BusinessRuleViolation(DomainError):
     status_code = 422
 

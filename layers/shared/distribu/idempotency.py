@@ -36,9 +36,11 @@ class Replay(Exception):
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """Equal for the same request whatever its key order or spacing. Any body at all gets one: what is not
+    JSON (or nests past the recursion limit) is fingerprinted as its raw bytes."""
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 

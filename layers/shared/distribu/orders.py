@@ -173,6 +173,12 @@ def place_order(company_id: str, request: OrderRequest, actor: audit.Actor, *, s
         raise ValueError(source)
     pk = keys.company(company_id)
     product_ids = [line.product_id for line in request.lines]
+    impossible = next((product_id for product_id in product_ids if not ids.could_exist(product_id)), None)
+    if impossible is not None:  # answered as for any missing product, without a read
+        shown = impossible if len(impossible) <= ids.MAX_ID_LENGTH else impossible[:ids.MAX_ID_LENGTH] + "..."
+        raise BusinessRuleViolation(f"Product {shown} was not found.")
+    if request.customer_id and not ids.could_exist(request.customer_id):
+        raise NotFound("Customer not found.")
     company_key = (pk, keys.COMPANY_SK)
     customer_key = (pk, keys.customer_sk(request.customer_id)) if request.customer_id else None
     for _ in range(attempts):
@@ -344,6 +350,8 @@ def _bound(value: str | None, field_name: str, *, end: bool) -> str | None:
 def list_orders(company_id: str, *, limit: int, cursor: str | None, status: str | None = None,
                 customer_id: str | None = None, since: str | None = None, until: str | None = None) -> Page:
     low, high = _bound(since, "since", end=False), _bound(until, "until", end=True)
+    if customer_id and not ids.could_exist(customer_id):
+        return Page([], None)  # no order can name a customer id of that shape
     # Sort keys are "{createdAt}#{id}": "#~" sorts after every id, so `until` includes its last millisecond.
     between = (low or "0", (high or "9999") + "#~") if (low or high) else None
     if customer_id:

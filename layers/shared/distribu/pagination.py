@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -36,14 +37,22 @@ def encode_cursor(sort_key: str) -> str:
     return base64.urlsafe_b64encode(json.dumps({"k": sort_key}).encode()).decode().rstrip("=")
 
 
+# Every listing sorts on "{createdAt}#{id}" (keys.listing_sort): a cursor holding anything else is not ours,
+# and DynamoDB would answer a start key of the wrong shape or size with an error, not an empty page.
+_SORT_KEY = re.compile(r"[0-9TZ:.+-]{1,40}#[0-9A-Za-z_-]{1,64}")
+MAX_CURSOR_LENGTH = 200
+
+
 def decode_cursor(cursor: str) -> str:
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
         padded = cursor + "=" * (-len(cursor) % 4)
         sort_key = json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
-        if not isinstance(sort_key, str) or not sort_key:
+        if not isinstance(sort_key, str) or not _SORT_KEY.fullmatch(sort_key):
             raise ValueError
         return sort_key
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # binascii.Error and JSONDecodeError are ValueErrors
         raise ValidationError("Validation failed.", details=[{"field": "cursor", "message": "Invalid cursor."}])
 
 

@@ -6,6 +6,7 @@ field named, whether it came through the API, the CLI or a CSV row.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Sequence, TypeVar
 
@@ -57,6 +58,22 @@ def _http_url(value: str | None) -> str | None:
 
 
 HttpUrlText = AfterValidator(_http_url)
+
+
+# Free texts that may run over several lines; every other string is one line of printable text.
+LONG_TEXT_FIELDS = frozenset({"description", "notes"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_LONG_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, LF and CR allowed
+
+
+def control_characters_problem(text: str, *, long_text: bool) -> str | None:
+    """Why ``text`` cannot be stored, or None: no control characters (a NUL in an email, an escape
+    sequence in a name), except tabs and line breaks in long texts. For API bodies and CSV cells alike."""
+    if (_CONTROL_IN_LONG_TEXT if long_text else _CONTROL).search(text) is None:
+        return None
+    if long_text:
+        return "must not contain control characters other than tabs and line breaks"
+    return "must not contain control characters"
 
 
 def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
