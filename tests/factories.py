@@ -69,3 +69,24 @@ def order(company_id: str, customer_id: str | None, lines: list[tuple[str, int]]
     request = orders.OrderRequest(lines=[orders.Line(product_id, quantity) for product_id, quantity in lines],
                                   customer_id=customer_id, **extras)
     return orders.place_order(company_id, request, staff_actor(), source=source)
+
+
+def staff_member(company_id: str, email: str, *, role: str = "MEMBER", name: str = "Team Member",
+                 password: str = STAFF_PASSWORD) -> Any:
+    """A staff user on the company's team: invited by its owner and accepted, as the team page does it."""
+    from distribu import team
+
+    _, token = team.invite(staff_of(company_id), email=email, role=role)
+    user, _ = team.accept_as_new_user(token, name=name, password=password)
+    return user
+
+
+def staff_of(company_id: str, email: str | None = None) -> Any:
+    """The :class:`distribu.permissions.Staff` of a team member (the owner when no email is given), as a
+    dashboard session would carry it."""
+    from distribu import companies, staff_accounts
+    from distribu.permissions import Staff
+
+    member = next(m for m in companies.members(company_id) if (m["email"] == email if email else m["role"] == "OWNER"))
+    profile = staff_accounts.user_by_email(member["email"]) or {}
+    return Staff(member["userId"], member["email"], profile.get("name") or "", company_id, member["role"])

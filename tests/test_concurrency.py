@@ -133,3 +133,27 @@ def test_three_lines_with_a_short_third_change_nothing_under_load(shop) -> None:
     assert {body["error"] for _, body in results} == {"Not enough stock for Third. Only 1 available."}
     stocks = [call("GET", f"/api/v1/products/{pid}", shop["key"])[1]["data"]["stock"] for pid in (first, second, third)]
     assert stocks == [10, 10, 1]
+
+
+def test_an_invitation_link_opened_by_10_at_once_lets_exactly_one_join(server) -> None:
+    from distribu import companies, errors, team
+    from tests import factories
+
+    company = factories.make_tenant("Invited Co")
+    _, token = team.invite(factories.staff_of(company.company_id), email="once@invited.test", role="MEMBER")
+    barrier = threading.Barrier(10)
+
+    def accept(index: int) -> str:
+        barrier.wait()
+        try:
+            team.accept_as_new_user(token, name=f"Person {index}", password="accept-password-1")
+            return "joined"
+        except errors.BusinessRuleViolation as refused:
+            return refused.message
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = Counter(pool.map(accept, range(10)))
+    assert results["joined"] == 1, results
+    assert set(results) - {"joined"} <= {team.LINK_INVALID, "once@invited.test has a Distribu account now: enter "
+                                                           "its password to join."}
+    assert [member["email"] for member in companies.members(company.company_id)].count("once@invited.test") == 1

@@ -27,3 +27,19 @@ def owner(client: Browser, tenant: factories.Tenant) -> Browser:
     assert response.status == 303, response.text
     client.get("/dashboard")
     return client
+
+
+def signed_in(stack: Any, email: str, password: str = factories.STAFF_PASSWORD) -> Browser:
+    """A new browser with ``email`` signed in (and a page with a form loaded, for the CSRF token)."""
+    browser = Browser(stack)
+    response = sign_in(browser, email, password)
+    assert response.status == 303, response.text
+    browser.get("/dashboard")
+    return browser
+
+
+def sent_mail(stack: Any) -> list[Any]:
+    """Every email SES has sent in this test (moto keeps them)."""
+    from moto.backends import get_backend
+
+    return list(get_backend("ses")[stack.account_id]["us-east-1"].sent_messages)

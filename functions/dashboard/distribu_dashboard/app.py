@@ -9,13 +9,15 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import accounts, home
+from distribu_dashboard.pages import accounts, home, invites, team
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
 routes = [
     web.static_route(desk.STATIC_PREFIX),
     *accounts.routes,
     *home.routes,
+    *team.routes,
+    *invites.routes,
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 from jinja2 import Environment
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 
 from distribu import dynamo, keys, sessions, staff_accounts
@@ -29,6 +30,23 @@ COOKIES = Cookies(session=SESSION_COOKIE, csrf="staff_csrf", path="/")
 NAV = (("home", "Home", "/dashboard"), ("inventory", "Inventory", "/dashboard/inventory"),
        ("orders", "Orders", "/dashboard/orders"), ("customers", "Customers", "/dashboard/customers"),
        ("reports", "Reports", "/dashboard/reports"), ("settings", "Settings", "/dashboard/settings"))
+
+
+class IdConvertor(Convertor[str]):
+    """``{name:id}`` in a route: one of our ids (26 lowercase Crockford base32 characters, see
+    :func:`distribu.ids.new_id`). Words beside ids in the same place (``/customers/import``) reach their own
+    routes whatever order the areas are listed in, and an id that cannot exist is a 404 without a read."""
+
+    regex = "[0-9a-hjkmnp-tv-z]{26}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("id", IdConvertor())
 
 
 class SignInRequired(Exception):

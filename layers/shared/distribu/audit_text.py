@@ -94,5 +94,24 @@ def describe(entry: dict[str, Any]) -> str:
         return f"{who} invited {details.get('email', 'a contact')} as {str(details.get('role', '')).title()}"
     if action == "ImportApplied":
         return f"{who} applied a CSV import"
+    if action.startswith("Team"):
+        return _team(who, action, details)
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
     return f"{who}: {words}" + (f" ({subject})" if entry.get("entityId") else "")
+
+
+def _team(who: str, action: str, details: dict[str, Any]) -> str:
+    email = details.get("email") or "someone"
+    role = str(details.get("role") or (details.get("after") or {}).get("role") or "").title()
+    if action == "TeamMemberInvited":
+        return f"{who} invited {email} to the team as {role}"
+    if action == "TeamMemberJoined":
+        return f"{who} joined the team as {role}"
+    if action == "TeamMemberRoleChanged":
+        return f"{who} made {email} {role}"
+    if action == "TeamMemberRemoved":
+        return f"{who} removed {email} from the team"
+    if action == "TeamInvitationRevoked":
+        return f"{who} withdrew the invitation of {email}"
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
+    return f"{who}: {words}"
