@@ -110,3 +110,10 @@ def projections(stack: Stack) -> Iterator[Any]:
         yield driver
     finally:
         driver.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps its event loop running in the main thread for the
+    rest of the session, and every handler after it (Mangum runs the app on the current loop) would fail
+    with "This event loop is already running"."""
+    items.sort(key=lambda item: "/tests/browser/" in str(item.path).replace("\\", "/"))
