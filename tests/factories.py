@@ -90,3 +90,23 @@ def staff_of(company_id: str, email: str | None = None) -> Any:
     member = next(m for m in companies.members(company_id) if (m["email"] == email if email else m["role"] == "OWNER"))
     profile = staff_accounts.user_by_email(member["email"]) or {}
     return Staff(member["userId"], member["email"], profile.get("name") or "", company_id, member["role"])
+
+
+def contact(company_id: str, customer_id: str, email: str, *, role: str = "BUYER", name: str = "",
+            password: str | None = BUYER_PASSWORD) -> dict[str, Any]:
+    """A contact of a customer; with a password it has set it already (through its emailed link)."""
+    from distribu import contacts, customer_accounts
+
+    view, link = contacts.invite_contact(company_id, customer_id, email=email, name=name, role=role,
+                                         actor=staff_actor())
+    if password:
+        customer_accounts.set_up_password(company_id, token=link.token, email=email, password=password,
+                                          confirm=password)
+    return view
+
+
+def address(company_id: str, customer_id: str, **fields: str) -> dict[str, Any]:
+    from distribu import addresses
+
+    values = {"name": "Receiving", "line1": "1 Dock Road", "city": "Springfield", "country": "US", **fields}
+    return addresses.add_address(company_id, customer_id, values, staff_actor())
