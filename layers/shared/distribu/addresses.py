@@ -1,12 +1,17 @@
-"""Shipping addresses of a customer account: any number, one default. Managed by the customer's people
-on the storefront, read-only for staff; an order freezes a copy of the one it ships to."""
+"""Shipping addresses of a customer account: any number (up to 50), one default. Managed by the
+customer's people on the storefront, read-only for staff; an order freezes a copy of the one it ships to.
+
+The whole book is one item (``C#{company}`` / ``ADDRESSBOOK#{customer}``), so a page that needs it (the
+checkout beside the catalog) reads it in the same batch as the cart, not with a Query of its own. Every
+change is a conditional write on the book's version: two people editing at once never lose an address.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from distribu import audit, clock, dynamo, ids, keys
-from distribu.errors import BusinessRuleViolation, NotFound, ValidationError
+from distribu.errors import BusinessRuleViolation, Conflict, NotFound, ValidationError
 
 NOT_FOUND = "Address not found."
 MAX_ADDRESSES = 50
@@ -16,7 +21,11 @@ _LIMITS = {"name": 200, "company": 200, "line1": 200, "line2": 200, "city": 100,
 _REQUIRED = {"line1": "Enter the street address.", "city": "Enter the city.", "country": "Enter the country."}
 
 
-def clean(values: dict[str, Any]) -> dict[str, str]:
+def book_key(company_id: str, customer_id: str) -> tuple[str, str]:
+    return keys.company(company_id), keys.address_book_sk(customer_id)
+
+
+def clean(values: Mapping[str, Any]) -> dict[str, str]:
     """The address as stored: trimmed, blanks dropped; each problem named by field (400)."""
     address: dict[str, str] = {}
     problems = []
@@ -36,95 +45,101 @@ def clean(values: dict[str, Any]) -> dict[str, str]:
     return address
 
 
+def addresses_in(book: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The book's addresses, the default first, then oldest first; each with ``id`` and ``isDefault``."""
+    if not book:
+        return []
+    default = book.get("defaultId")
+    entries = [{**entry, "isDefault": entry["id"] == default} for entry in book.get("addresses") or []]
+    return sorted(entries, key=lambda entry: (not entry["isDefault"], entry.get("createdAt", "")))
+
+
 def list_addresses(company_id: str, customer_id: str) -> list[dict[str, Any]]:
-    """The default first, then oldest first (a handful of items: one Query)."""
-    response = dynamo.dynamodb().query(
-        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)},
-                                   ":prefix": {"S": keys.addresses_prefix(customer_id)}})
-    items = [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
-    return sorted(items, key=lambda item: (not item.get("isDefault"), item.get("createdAt", "")))
+    return addresses_in(dynamo.get(*book_key(company_id, customer_id)))
 
 
 def get_address(company_id: str, customer_id: str, address_id: str) -> dict[str, Any]:
-    if not address_id or len(address_id) > 40:
-        raise NotFound(NOT_FOUND)
-    return dynamo.get_record(keys.company(company_id), keys.address_sk(customer_id, address_id), "ADDRESS", NOT_FOUND)
+    for entry in list_addresses(company_id, customer_id):
+        if entry["id"] == address_id:
+            return entry
+    raise NotFound(NOT_FOUND)
 
 
-def snapshot(address: dict[str, Any]) -> dict[str, str]:
+def snapshot(address: Mapping[str, Any]) -> dict[str, str]:
     """What an order keeps of an address (the fields only: later edits never reach the order)."""
     return {name: address[name] for name in FIELDS if address.get(name)}
 
 
-def one_line(address: dict[str, Any]) -> str:
+def one_line(address: Mapping[str, Any]) -> str:
     parts = [address.get("name"), address.get("company"), address.get("line1"), address.get("line2"),
              " ".join(part for part in (address.get("postalCode"), address.get("city")) if part),
              address.get("region"), address.get("country")]
     return ", ".join(part for part in parts if part)
 
 
-def add_address(company_id: str, customer_id: str, values: dict[str, Any], actor: audit.Actor, *,
+def _change(company_id: str, customer_id: str, actor: audit.Actor, action: str,
+            edit: Callable[[list[dict[str, Any]], str | None], tuple[list[dict[str, Any]], str | None, dict[str, Any]]],
+            attempts: int = 4) -> list[dict[str, Any]]:
+    """Read the book, apply ``edit`` (addresses, default id) -> (addresses, default id, audit details), and
+    write it back only if nobody changed it meanwhile (else read again)."""
+    pk, sk = book_key(company_id, customer_id)
+    for _ in range(attempts):
+        current = dynamo.get(pk, sk)
+        version = int(current["version"]) if current else 0
+        entries = [dict(entry) for entry in (current or {}).get("addresses") or []]
+        entries, default_id, details = edit(entries, (current or {}).get("defaultId"))
+        now = clock.now_iso()
+        item = {"PK": pk, "SK": sk, "entity": "ADDRESSBOOK", "customerId": customer_id, "addresses": entries,
+                "defaultId": default_id, "version": version + 1, "updatedAt": now}
+        condition = ("version = :version", {":version": version}) if current else ("attribute_not_exists(PK)", None)
+        try:
+            dynamo.transact([
+                dynamo.condition_check(pk, keys.customer_sk(customer_id), "attribute_exists(PK)"),
+                dynamo.put(item, condition=condition[0], values=condition[1]),
+                audit.entry(company_id, actor, action, "Customer", customer_id, details, at=now),
+            ])
+            return addresses_in(item)
+        except dynamo.TransactionCancelled as cancelled:
+            if 0 in cancelled.failed_indexes():
+                raise NotFound("Customer not found.") from None
+    raise Conflict("The address book is being changed by someone else; try again.")
+
+
+def add_address(company_id: str, customer_id: str, values: Mapping[str, Any], actor: audit.Actor, *,
                 make_default: bool = False) -> dict[str, Any]:
     """A new address; the account's first one becomes its default."""
     address = clean(values)
-    existing = list_addresses(company_id, customer_id)
-    if len(existing) >= MAX_ADDRESSES:
-        raise BusinessRuleViolation(f"An account can keep at most {MAX_ADDRESSES} addresses.")
     address_id = ids.new_id()
-    now = clock.now_iso()
-    default = make_default or not existing
-    item = {"PK": keys.company(company_id), "SK": keys.address_sk(customer_id, address_id), "entity": "ADDRESS",
-            "id": address_id, "customerId": customer_id, **address, "isDefault": default,
-            "createdAt": now, "updatedAt": now}
-    writes = [dynamo.put(item, condition="attribute_not_exists(PK)")]
-    writes += [_unset_default(company_id, customer_id, other["id"]) for other in existing if default and other.get("isDefault")]
-    writes.append(audit.entry(company_id, actor, "CustomerAddressAdded", "Customer", customer_id,
-                              {"addressId": address_id, "after": address}, at=now))
-    dynamo.transact(writes)
-    return item
 
+    def edit(entries: list[dict[str, Any]], default_id: str | None) -> tuple[list[dict[str, Any]], str | None, dict[str, Any]]:
+        if len(entries) >= MAX_ADDRESSES:
+            raise BusinessRuleViolation(f"An account can keep at most {MAX_ADDRESSES} addresses.")
+        entries.append({"id": address_id, **address, "createdAt": clock.now_iso()})
+        return entries, address_id if make_default or not default_id else default_id, {
+            "addressId": address_id, "after": address}
 
-def _unset_default(company_id: str, customer_id: str, address_id: str) -> dict[str, Any]:
-    return dynamo.update(keys.company(company_id), keys.address_sk(customer_id, address_id),
-                         "SET isDefault = :false", condition="attribute_exists(PK)", values={":false": False})
-
-
-def update_address(company_id: str, customer_id: str, address_id: str, values: dict[str, Any],
-                   actor: audit.Actor) -> dict[str, Any]:
-    current = get_address(company_id, customer_id, address_id)
-    address = clean(values)
-    now = clock.now_iso()
-    item = {**{name: value for name, value in current.items() if name not in FIELDS}, **address, "updatedAt": now}
-    dynamo.transact([
-        dynamo.put(item, condition="attribute_exists(PK)"),
-        audit.entry(company_id, actor, "CustomerAddressUpdated", "Customer", customer_id,
-                    {"addressId": address_id, **audit.diff(snapshot(current), address)}, at=now),
-    ])
-    return item
+    book = _change(company_id, customer_id, actor, "CustomerAddressAdded", edit)
+    return next(entry for entry in book if entry["id"] == address_id)
 
 
 def make_default(company_id: str, customer_id: str, address_id: str, actor: audit.Actor) -> None:
-    get_address(company_id, customer_id, address_id)
-    writes = [dynamo.update(keys.company(company_id), keys.address_sk(customer_id, address_id), "SET isDefault = :true",
-                            condition="attribute_exists(PK)", values={":true": True})]
-    writes += [_unset_default(company_id, customer_id, other["id"])
-               for other in list_addresses(company_id, customer_id) if other.get("isDefault") and other["id"] != address_id]
-    writes.append(audit.entry(company_id, actor, "CustomerAddressUpdated", "Customer", customer_id,
-                              {"addressId": address_id, "default": True}))
-    dynamo.transact(writes)
+    def edit(entries: list[dict[str, Any]], default_id: str | None) -> tuple[list[dict[str, Any]], str | None, dict[str, Any]]:
+        if not any(entry["id"] == address_id for entry in entries):
+            raise NotFound(NOT_FOUND)
+        return entries, address_id, {"addressId": address_id, "default": True}
+
+    _change(company_id, customer_id, actor, "CustomerAddressUpdated", edit)
 
 
 def delete_address(company_id: str, customer_id: str, address_id: str, actor: audit.Actor) -> None:
     """Remove an address; when it was the default, the oldest remaining one takes over."""
-    current = get_address(company_id, customer_id, address_id)
-    writes = [dynamo.delete(keys.company(company_id), keys.address_sk(customer_id, address_id),
-                            condition="attribute_exists(PK)")]
-    if current.get("isDefault"):
-        remaining = [other for other in list_addresses(company_id, customer_id) if other["id"] != address_id]
-        if remaining:
-            writes.append(dynamo.update(keys.company(company_id), keys.address_sk(customer_id, remaining[0]["id"]),
-                                        "SET isDefault = :true", condition="attribute_exists(PK)", values={":true": True}))
-    writes.append(audit.entry(company_id, actor, "CustomerAddressDeleted", "Customer", customer_id,
-                              {"addressId": address_id, "before": snapshot(current)}))
-    dynamo.transact(writes)
+    def edit(entries: list[dict[str, Any]], default_id: str | None) -> tuple[list[dict[str, Any]], str | None, dict[str, Any]]:
+        removed = next((entry for entry in entries if entry["id"] == address_id), None)
+        if removed is None:
+            raise NotFound(NOT_FOUND)
+        remaining = [entry for entry in entries if entry["id"] != address_id]
+        if default_id == address_id:
+            default_id = min(remaining, key=lambda entry: entry.get("createdAt", ""))["id"] if remaining else None
+        return remaining, default_id, {"addressId": address_id, "before": snapshot(removed)}
+
+    _change(company_id, customer_id, actor, "CustomerAddressDeleted", edit)

@@ -148,12 +148,9 @@ def account_token_sk(token_hash: str) -> str:
     return f"TOKEN#{token_hash}"
 
 
-def address_sk(customer_id: str, address_id: str) -> str:
-    return f"ADDRESS#{customer_id}#{address_id}"
-
-
-def addresses_prefix(customer_id: str) -> str:
-    return f"ADDRESS#{customer_id}#"
+def address_book_sk(customer_id: str) -> str:
+    """A customer account's shipping addresses, all in one item."""
+    return f"ADDRESSBOOK#{customer_id}"
 
 
 def cart_sk(customer_id: str, principal_id: str) -> str:

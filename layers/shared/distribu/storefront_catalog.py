@@ -2,7 +2,8 @@
 the cart beside it, in three DynamoDB round trips whatever the catalog's size.
 
 1. (the page's first batch) the company, the session and the catalog index's head;
-2. the cart and the index shards this container does not hold yet (none when warm);
+2. the cart, the account's address book (for checkout) and the index shards this container does not
+   hold yet (none when warm);
 3. the page's products and the cart's products, with this customer's price overrides for all of them.
 
 The index (:mod:`distribu.catalog_index`) decides which products match, their order and how many there
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
-from distribu import carts, catalog_index, dynamo, keys
+from distribu import addresses, carts, catalog_index, dynamo, keys
 from distribu.buyers import Buyer
 
 PAGE_SIZE = 24
@@ -102,6 +103,7 @@ class CatalogPage:
     last: int
     categories: list[tuple[str, int]]
     cart: Cart
+    address_book: list[dict[str, Any]]
 
 
 def first_reads(company_id: str) -> list[tuple[str, str]]:
@@ -166,7 +168,8 @@ def catalog_page(buyer: Buyer, company_threshold: int, first_batch: Mapping[tupl
     company_id = buyer.company_id
     head = first_batch.get(catalog_index.head_key(company_id))
     cart_key = carts.cart_key(buyer)
-    second = dynamo.batch_get(catalog_index.stale_shard_keys(company_id, head) + [cart_key])
+    book_key = addresses.book_key(company_id, buyer.customer_id)
+    second = dynamo.batch_get(catalog_index.stale_shard_keys(company_id, head) + [cart_key, book_key])
     index = catalog_index.assemble(company_id, head, second)
     sort = sort if sort in SORTS else "name"
     matching = catalog_index.browse(index, q=normalise_query(q) or None, category=category or None, active=True,
@@ -183,15 +186,17 @@ def catalog_page(buyer: Buyer, company_threshold: int, first_batch: Mapping[tupl
     shown = [found[product_id] for product_id in window if product_id in found]
     first = (page - 1) * PAGE_SIZE + 1 if total else 0
     return CatalogPage(offers=shown, total=total, page=page, pages=pages, first=first,
-                       last=min(total, page * PAGE_SIZE), categories=categories, cart=cart_of(lines, found))
+                       last=min(total, page * PAGE_SIZE), categories=categories, cart=cart_of(lines, found),
+                       address_book=addresses.addresses_in(second.get(book_key)))
 
 
-def cart_view(buyer: Buyer, company_threshold: int, lines: dict[str, int] | None = None) -> Cart:
-    """The cart alone (its own page and the htmx partial): the cart item, then its products."""
-    if lines is None:
-        lines = carts.read(buyer)
-    found, _ = offers(buyer, list(lines), company_threshold)
-    return cart_of(lines, found)
+def cart_view(buyer: Buyer, company_threshold: int) -> tuple[Cart, list[dict[str, Any]]]:
+    """The cart and the address book alone (the htmx partial): one batch of both, then the products."""
+    cart_key, book_key = carts.cart_key(buyer), addresses.book_key(buyer.company_id, buyer.customer_id)
+    found = dynamo.batch_get([cart_key, book_key])
+    lines = carts.lines_of(found.get(cart_key))
+    priced, _ = offers(buyer, list(lines), company_threshold)
+    return cart_of(lines, priced), addresses.addresses_in(found.get(book_key))
 
 
 def product_offer(buyer: Buyer, product_id: str, company_threshold: int) -> tuple[Offer | None, Cart]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from distribu import account_orders, addresses, carts, checkout, storefront_catalog
+from distribu import account_orders, carts, checkout, storefront_catalog
 from distribu.buyers import Buyer
 from distribu.errors import BusinessRuleViolation, Conflict, DomainError, NotFound, ValidationError
 from distribu.web.page import Form
@@ -21,8 +21,7 @@ def _back(page: ShopPage, target: str | None) -> str:
 
 def _cart_partial(page: ShopPage, note: str | None = None, error: str | None = None) -> Response:
     buyer = page.require_buyer()
-    cart = storefront_catalog.cart_view(buyer, page.company.low_stock_threshold)
-    address_book = addresses.list_addresses(page.company.id, buyer.customer_id) if cart.lines else []
+    cart, address_book = storefront_catalog.cart_view(buyer, page.company.low_stock_threshold)
     form = Form({"addressId": next((a["id"] for a in address_book if a.get("isDefault")), "")})
     return page.render("catalog/_cart.html", cart=cart, note=note, error=error, address_book=address_book,
                        checkout_form=form, checkout_token=checkout.new_token())

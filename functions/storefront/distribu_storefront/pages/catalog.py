@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from distribu import addresses, checkout, storefront_catalog
+from distribu import checkout, storefront_catalog
 from distribu.errors import NotFound
 from distribu.web.page import Form
 from distribu_storefront.shop import ShopPage, open_shop
@@ -28,7 +28,7 @@ def render_catalog(page: ShopPage, first_batch: dict, *, status: int = 200, chec
     result = storefront_catalog.catalog_page(
         buyer, page.company.low_stock_threshold, first_batch, q=params.get("q"), category=params.get("category"),
         sort=sort, page=_page_number(params.get("page")))
-    address_book = addresses.list_addresses(page.company.id, buyer.customer_id) if result.cart.lines else []
+    address_book = result.address_book
     form = checkout_form or Form({"addressId": next((a["id"] for a in address_book if a.get("isDefault")), "")})
     return page.render("catalog/list.html", status=status, result=result, q=params.get("q", ""),
                        category=params.get("category", ""), sort=sort if sort in storefront_catalog.SORTS else "name",
