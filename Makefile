@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean demo-key chromium
+.PHONY: run test bench install clean demo-key chromium templates
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# Page templates compiled ahead of time (run before `sam build`: a Lambda cold start then skips compiling them).
+PAGE_TEMPLATES := functions/storefront/distribu_storefront/templates functions/dashboard/distribu_dashboard/templates
+
+templates: $(STAMP)
+	PYTHONPATH=layers/shared $(BIN)/python -m distribu.web.compile $(PAGE_TEMPLATES)
+
 clean:
-	rm -rf $(VENV) .local-state
+	rm -rf $(VENV) .local-state functions/*/*/_compiled_templates
 
 # The demo API key that `make run` created (kept in .local-state/ across restarts).
 demo-key:

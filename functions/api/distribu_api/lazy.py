@@ -1,4 +1,5 @@
-"""Routers and domain modules loaded on first use, so a cold start pays only for the routes it serves.
+"""Routers loaded on first use, so a cold start pays only for the routes it serves (domain modules load
+lazily through :mod:`distribu.lazy`).
 
 Building a FastAPI route is costly (each one analyses its signature and dependencies into pydantic
 fields), and a cold request needs one resource's routes out of about thirty. ``LazyRouters`` includes
@@ -17,25 +18,10 @@ from typing import Any, Sequence
 
 from fastapi import FastAPI
 
-
-class LazyModule:
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._module: ModuleType | None = None
-        self._lock = threading.Lock()
-
-    def _load(self) -> ModuleType:
-        with self._lock:
-            if self._module is None:
-                self._module = importlib.import_module(self._name)
-        return self._module
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(self._module or self._load(), attribute)
+from distribu.lazy import LazyModule, lazy_module  # noqa: F401 - the routers' lazy domain modules
 
 
-def lazy_module(name: str) -> Any:
-    return LazyModule(name)
+__all__ = ["LazyModule", "LazyRouters", "lazy_module", "IncludeRoutersOnDemand"]
 
 
 class LazyRouters:

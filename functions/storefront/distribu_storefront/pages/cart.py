@@ -5,12 +5,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from distribu import account_orders, carts, checkout, storefront_catalog
+from distribu import carts, storefront_catalog
+from distribu.lazy import lazy_module
 from distribu.buyers import Buyer
 from distribu.errors import BusinessRuleViolation, Conflict, DomainError, NotFound, ValidationError
 from distribu.web.page import Form
 from distribu_storefront.pages.catalog import render_catalog
 from distribu_storefront.shop import ShopPage, open_shop
+
+# Loaded on first use: the catalog's cold start does not pay for orders and pydantic.
+account_orders = lazy_module("distribu.account_orders")
+checkout = lazy_module("distribu.checkout")
 
 
 def _back(page: ShopPage, target: str | None) -> str:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from distribu import checkout, storefront_catalog
+from distribu import storefront_catalog
+from distribu.lazy import lazy_module
 from distribu.errors import NotFound
 from distribu.web.page import Form
 from distribu_storefront.shop import ShopPage, open_shop
+
+# Loaded on first use: the catalog's cold start does not pay for orders and pydantic.
+checkout = lazy_module("distribu.checkout")
 
 
 def _page_number(raw: str | None) -> int:

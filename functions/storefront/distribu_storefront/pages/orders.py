@@ -5,8 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from distribu import account_orders
+from distribu.lazy import lazy_module
 from distribu_storefront.shop import open_shop
+
+# Loaded on first use: the catalog's cold start does not pay for orders and pydantic.
+account_orders = lazy_module("distribu.account_orders")
 
 
 async def order_list(request: Request) -> Response:

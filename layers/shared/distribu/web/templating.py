@@ -1,14 +1,16 @@
 """One Jinja2 environment per function: its own templates first, then the shared layout and macros.
 
 Autoescape is on for every template. Filters format money, numbers and dates the same way on every
-page. Templates compiled ahead of time (``python -m distribu.web.compile``, run by the functions'
-build) are loaded from ``_compiled_templates`` beside the function's templates when present: a cold
-start then skips parsing them (Lambda's code folder is read-only, so nothing compiled at run time
-survives a cold start).
+page. Templates compiled ahead of time (``make templates``, before ``sam build``) are loaded from
+``_compiled_templates`` beside the function's templates: a cold start then skips parsing and compiling
+them (about 40 ms for a catalog page's ten templates; Lambda's code folder is read-only, so nothing
+compiled at run time survives a cold start). The compiled folder records a hash of the sources it was
+made from and is used only while the sources still match, so an edited template is never served stale.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -72,26 +74,49 @@ def percent(value: Any, places: int = 1) -> str:
 FILTERS = {"money": money, "number": number, "date": date, "datetime": datetime_, "percent": percent}
 
 
-def environment(templates: Path) -> Environment:
-    """The environment of a function whose templates live in ``templates``."""
+SOURCES_FILE = "SOURCES"
+
+
+def sources_hash(templates: Path) -> str:
+    """A hash of every template the function uses (its own and the shared ones): ~1 ms for ~50 files."""
+    digest = hashlib.sha256()
+    for folder in (templates, SHARED_TEMPLATES):
+        for path in sorted(folder.rglob("*.html")):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _compiled_folder(templates: Path) -> Path | None:
     compiled = templates.parent / COMPILED_FOLDER
-    if compiled.is_dir():
-        loader: Any = ModuleLoader(str(compiled))
-    else:
-        loader = ChoiceLoader([FileSystemLoader(str(templates)), FileSystemLoader(str(SHARED_TEMPLATES))])
+    marker = compiled / SOURCES_FILE
+    if marker.is_file() and marker.read_text().strip() == sources_hash(templates):
+        return compiled
+    return None
+
+
+def _environment(loader: Any) -> Environment:
     env = Environment(loader=loader, autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False, cache_size=400)
     env.filters.update(FILTERS)
     return env
 
 
+def _source_loader(templates: Path) -> ChoiceLoader:
+    return ChoiceLoader([FileSystemLoader(str(templates)), FileSystemLoader(str(SHARED_TEMPLATES))])
+
+
+def environment(templates: Path) -> Environment:
+    """The environment of a function whose templates live in ``templates``."""
+    compiled = _compiled_folder(templates)
+    return _environment(ModuleLoader(str(compiled)) if compiled else _source_loader(templates))
+
+
 def compile_all(templates: Path) -> Path:
-    """Compile the function's and the shared templates into ``_compiled_templates`` (run at build time)."""
+    """Compile the function's and the shared templates into ``_compiled_templates`` (``make templates``)."""
+    import shutil
+
     target = templates.parent / COMPILED_FOLDER
-    source = Environment(loader=ChoiceLoader([FileSystemLoader(str(templates)),
-                                              FileSystemLoader(str(SHARED_TEMPLATES))]),
-                         autoescape=select_autoescape(default=True, default_for_string=True),
-                         trim_blocks=True, lstrip_blocks=True)
-    source.filters.update(FILTERS)
-    source.compile_templates(str(target), zip=None, ignore_errors=False)
+    shutil.rmtree(target, ignore_errors=True)
+    _environment(_source_loader(templates)).compile_templates(str(target), zip=None, ignore_errors=False)
+    (target / SOURCES_FILE).write_text(sources_hash(templates) + "\n")
     return target
