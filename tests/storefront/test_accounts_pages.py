@@ -173,3 +173,32 @@ def test_pages_carry_the_security_headers(client: Browser, store: str, tenant) -
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_outside_the_local_stack_the_session_cookie_is_secure(client: Browser, store: str, tenant, monkeypatch) -> None:
+    from distribu import config
+
+    factories.customer(tenant.company_id)
+    monkeypatch.setenv("DISTRIBU_ENV", "cloud")
+    config.get_settings.cache_clear()
+    try:
+        response = sign_in(client, store)
+    finally:
+        monkeypatch.setenv("DISTRIBU_ENV", "local")
+        config.get_settings.cache_clear()
+    cookie = next(header for header in response.cookies if header.startswith("customer_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_static_assets_are_served_by_the_function_with_long_caching(client: Browser, store: str) -> None:
+    from distribu.web.app import static_version
+
+    css = client.get(f"/store/_static/{static_version()}/pico.min.css")
+    assert css.status == 200 and css.headers["content-type"].startswith("text/css")
+    assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+    js = client.get(f"/store/_static/{static_version()}/htmx.min.js")
+    assert js.status == 200 and b"htmx" in js.body
+    old = client.get("/store/_static/0000000000/distribu.css")
+    assert old.status == 200 and old.headers["cache-control"] == "no-cache"  # an old page's URL still works
+    for sneaky in ("../app.py", "..%2Fapp.py", "nope.css"):
+        assert client.get(f"/store/_static/{static_version()}/{sneaky}").status == 404
