@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import urlencode
@@ -46,6 +47,13 @@ def stack() -> Iterator[Stack]:
     Clients cached by the domain package survive from test to test: moto intercepts them whichever
     ``mock_aws`` is active, and each one starts with empty backends.
     """
+    with template_stack() as built:
+        yield built
+
+
+@contextmanager
+def template_stack() -> Iterator[Stack]:
+    """What the ``stack`` fixture gives, for fixtures of a wider scope (a module whose tests share data)."""
     from moto import mock_aws
 
     with mock_aws():

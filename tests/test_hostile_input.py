@@ -8,13 +8,12 @@ every route), so one table of routes drives every case.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.conftest import SESSION, TEMPLATE, Stack, Tenant, call_api, make_tenant, reset_caches
+from tests.conftest import Tenant, call_api, make_tenant, template_stack
 
 
 @dataclass(frozen=True)
@@ -70,23 +69,10 @@ NOT_FOUND = {"product": "Product not found.", "customer": "Customer not found.",
 
 @pytest.fixture(scope="module")
 def shared_stack() -> Iterator[None]:
-    """One moto account for the whole module (as conftest's ``stack``, once): no request here may write
-    anything - each test checks it - so they can all share one world."""
-    from moto import mock_aws
-
-    with mock_aws():
-        built = Stack(TEMPLATE, parameters={"SessionSecret": "test-session-secret-0123456789abcdef"})
-        built.create_resources(SESSION)
-        saved = dict(os.environ)
-        os.environ.update(built.function_environment())
-        os.environ["DISTRIBU_ENV"] = "local"
-        reset_caches(clients=False)
-        try:
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-            reset_caches(clients=False)
+    """One moto account for the whole module: no request here may write anything - each test checks it -
+    so they can all share one world."""
+    with template_stack():
+        yield
 
 
 @pytest.fixture(scope="module")

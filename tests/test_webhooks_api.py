@@ -135,3 +135,20 @@ def test_low_stock_crossing_rule() -> None:
     assert not crossed_into_low_stock({"stock": 9}, {"stock": 6}, 5)
     assert crossed_into_low_stock({"stock": 12, "lowStockThreshold": 10}, {"stock": 10, "lowStockThreshold": 10}, 5)
     assert crossed_into_low_stock({"stock": 8}, {"stock": 8, "lowStockThreshold": 10}, 5)  # threshold raised past stock
+
+
+def test_rotating_a_webhook_someone_changed_meanwhile_is_a_409_not_a_500(tenant: Tenant, monkeypatch) -> None:
+    from distribu import audit, webhooks
+
+    hook = create(tenant)
+    read = webhooks.get_item
+
+    def read_then_someone_else_changes_it(company_id: str, webhook_id: str):
+        item = read(company_id, webhook_id)
+        monkeypatch.setattr(webhooks, "get_item", read)
+        webhooks.update_webhook(company_id, webhook_id, {"isActive": False}, audit.Actor("USER", "u", "Someone else"))
+        return item
+
+    monkeypatch.setattr(webhooks, "get_item", read_then_someone_else_changes_it)
+    response = call_api("POST", f"/api/v1/webhooks/{hook['id']}/rotate-secret", key=tenant.key)
+    assert (response.status, response.body) == (409, {"error": "The webhook is being changed by someone else; try again."})

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from distribu_api import errors
-from distribu_api.dependencies import path_ids_that_can_exist, resolve_body_schemas
+from distribu_api.dependencies import path_ids_that_can_exist
 from distribu_api.lazy import IncludeRoutersOnDemand, LazyRouters
 
 API_PREFIX = "/api/v1"
@@ -63,6 +63,9 @@ def create_app(logger: Any) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        # A trailing slash is a path we do not serve (a JSON 404), never a redirect: Starlette builds the
+        # redirect's absolute URL from the request's Host header, which the client chooses.
+        redirect_slashes=False,
     )
     errors.install(app, logger)
     routers = app.state.routers = LazyRouters(app, API_PREFIX, ROUTERS,
@@ -71,8 +74,10 @@ def create_app(logger: Any) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            from distribu_api import openapi as document  # only when the document is asked for
+
             routers.include_all()
-            app.openapi_schema = resolve_body_schemas(in_resource_order(build_openapi()))
+            app.openapi_schema = document.finish(in_resource_order(build_openapi()), app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -87,22 +87,10 @@ MODEL_MARKER = "x-distribu-model"
 
 def openapi_body(module: str, model: str) -> dict[str, Any]:
     """Documents a body that the route parses itself (after authentication, not before). The schema is
-    filled in when the OpenAPI document is first built, so importing a router does not load its models."""
+    filled in when the OpenAPI document is first built (distribu_api.openapi), so importing a router does
+    not load its models."""
     return {"requestBody": {"required": True,
                             "content": {"application/json": {"schema": {MODEL_MARKER: f"{module}:{model}"}}}}}
-
-
-def resolve_body_schemas(document: dict[str, Any]) -> dict[str, Any]:
-    import importlib
-
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            marker = content.get("schema", {}).get(MODEL_MARKER)
-            if marker:
-                module, model = marker.split(":")
-                content["schema"] = getattr(importlib.import_module(module), model).model_json_schema()
-    return document
 
 
 def listing(page: pagination.Page) -> dict[str, Any]:

@@ -18,6 +18,18 @@ def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | 
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only the first route's)."""
+    from fastapi.routing import iter_route_contexts
+
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex, route_methods = getattr(route, "path_regex", None), route.methods
+        if regex is not None and route_methods and regex.match(request.url.path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 def _release_idempotency(request: Request) -> None:
     guard = getattr(request.state, "idempotency", None)
     if guard:
@@ -46,9 +58,13 @@ def install(app: FastAPI, logger: Any) -> None:
         return error_response(400, {"error": "Validation failed.", "details": field_errors(error.errors())})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         messages = {404: "Not found.", 405: "Method not allowed."}
-        return error_response(error.status_code, {"error": messages.get(error.status_code, str(error.detail))})
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(error.status_code, {"error": messages.get(error.status_code, str(error.detail))},
+                              headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from distribu import audit, clock, dynamo, ids, keys, outbox
 from distribu.errors import Conflict
@@ -23,6 +23,8 @@ FIELDS = ("email", "name", "status", "notes", "creditLimit", "taxRateOverride")
 
 Name = Annotated[Optional[Annotated[str, Field(max_length=100)]], BlankIsNone]
 Notes = Annotated[Optional[Annotated[str, Field(max_length=2000)]], BlankIsNone]
+Email = Annotated[str, WithJsonSchema({"type": "string", "format": "email", "maxLength": 254,
+                                        "description": "Trimmed and lowercased; unique per company."})]
 TaxRate = Optional[Annotated[Decimal, Field(ge=0, le=Decimal("0.3"), max_digits=6, decimal_places=4)]]
 
 
@@ -40,7 +42,7 @@ class CustomerCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
-    email: str
+    email: Email
     name: Name = None
     status: Literal["ACTIVE", "BLOCKED"] = "ACTIVE"
     notes: Notes = None
@@ -56,7 +58,7 @@ class CustomerUpdate(PartialUpdate):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     REQUIRED = ('email', 'status')
 
-    email: Optional[str] = None
+    email: Optional[Email] = None
     name: Name = None
     status: Optional[Literal["ACTIVE", "BLOCKED"]] = None
     notes: Notes = None

@@ -58,11 +58,23 @@ class _OrderExtras(BaseModel):
     shippingAddress: Optional[ShippingAddress] = None
 
 
+class OrderLineSchema(BaseModel):
+    """Documents one line of ``POST /api/v1/orders`` (lines naming the same product are added up)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    productId: str = Field(min_length=1)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="A whole number.")
+
+
 class OrderCreateSchema(_OrderExtras):
     """Documents ``POST /api/v1/orders`` (the body is checked by :func:`parse_order_request`)."""
 
-    customerId: str
-    items: list[dict[str, Any]] = Field(description='[{"productId": "...", "quantity": 2}], at least one')
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    customerId: str = Field(min_length=1)
+    items: list[OrderLineSchema] = Field(min_length=1, description=(
+        f"At least one line; at most {MAX_DISTINCT_PRODUCTS} different products."))
 
 
 class OrderStatusChange(BaseModel):

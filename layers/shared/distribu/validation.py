@@ -10,7 +10,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Sequence, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
 from distribu.errors import ValidationError
@@ -31,12 +31,16 @@ def _money(value: Any) -> Decimal:
         raise ValueError("must be at least 0")
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):  # type: ignore[operator]
         raise ValueError("must have at most 2 decimal places")
-    if amount >= Decimal("1e12"):
+    if amount >= MAX_MONEY:
         raise ValueError("is too large")
     return amount.quantize(Decimal("0.01"))
 
 
-Money = Annotated[Decimal, BeforeValidator(_money)]
+MAX_MONEY = Decimal("1e12")
+# As accepted: a JSON number (never a string), at least 0, below a trillion, at most 2 decimal places.
+Money = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema({
+    "type": "number", "minimum": 0, "exclusiveMaximum": float(MAX_MONEY), "multipleOf": 0.01,
+    "description": "A JSON number with at most 2 decimal places, e.g. 8.5 or 131.25."})]
 
 
 def _optional_text(value: Any) -> Any:

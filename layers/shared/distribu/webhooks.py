@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
 
 from distribu import audit, clock, dynamo, ids, keys, netguard, webhook_delivery
 from distribu.config import get_settings
@@ -28,7 +28,13 @@ NOT_FOUND = "Webhook not found."
 CAP_REACHED = f"A company can have at most {MAX_WEBHOOKS} webhooks."
 ROTATION_GRACE = timedelta(hours=24)
 
-Url = Annotated[str, Field(min_length=1, max_length=2048)]
+Url = Annotated[str, Field(min_length=1, max_length=2048, json_schema_extra={
+    "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://\\S+$",
+    "description": "http or https, to a publicly routable host (private, loopback, link-local, shared and "
+                   "metadata addresses are refused)."})]
+Events = Annotated[list[str], WithJsonSchema({
+    "type": "array", "minItems": 1, "items": {"type": "string", "enum": list(EVENT_TYPES)},
+    "description": "The events to receive (repeats are ignored)."})]
 
 
 def new_secret() -> str:
@@ -58,7 +64,7 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     url: Url
-    events: list[str]
+    events: Events
     isActive: StrictBool = True
 
     _url = field_validator("url")(_check_url)
@@ -72,7 +78,7 @@ class WebhookUpdate(PartialUpdate):
     REQUIRED = ('url', 'events', 'isActive')
 
     url: Optional[Url] = None
-    events: Optional[list[str]] = None
+    events: Optional[Events] = None
     isActive: Optional[StrictBool] = None
 
     @field_validator("url")
@@ -179,12 +185,15 @@ def rotate_secret(company_id: str, webhook_id: str, actor: audit.Actor, *,
                "secretRotationGraceExpiresAt": clock.iso(now + ROTATION_GRACE), "updatedAt": clock.iso(now),
                "version": int(current.get("version", 0)) + 1}
     view = {**to_api(updated), "secret": updated["secret"]}
-    dynamo.transact([
-        dynamo.put_if_version(updated, int(current.get("version", 0))),
-        audit.entry(company_id, actor, "WebhookSecretRotated", "Webhook", webhook_id,
-                    {"graceExpiresAt": updated["secretRotationGraceExpiresAt"]}),
-        *extra_items(also_write, view),
-    ])
+    try:
+        dynamo.transact([
+            dynamo.put_if_version(updated, int(current.get("version", 0))),
+            audit.entry(company_id, actor, "WebhookSecretRotated", "Webhook", webhook_id,
+                        {"graceExpiresAt": updated["secretRotationGraceExpiresAt"]}),
+            *extra_items(also_write, view),
+        ])
+    except dynamo.TransactionCancelled:  # changed (or deleted) since it was read: a 409, never a 500
+        raise Conflict("The webhook is being changed by someone else; try again.") from None
     return view
 
 
