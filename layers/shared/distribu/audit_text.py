@@ -76,7 +76,7 @@ def describe(entry: dict[str, Any]) -> str:
             details.get("source", ""), "")
         total = details.get("total")
         return (f"{who} placed order {str(entry.get('entityId', ''))[-8:].upper()}"
-                + (f" for {total:,.2f}" if isinstance(total, (int, float)) else "") + (f" {source}" if source else ""))
+                + (f" for ${total:,.2f}" if isinstance(total, (int, float)) else "") + (f" {source}" if source else ""))
     if action == "OrderStatusChanged":
         return (f"{who} moved order {str(entry.get('entityId', ''))[-8:].upper()} from "
                 f"{str(details.get('from', '')).title()} to {str(details.get('to', '')).title()}")
