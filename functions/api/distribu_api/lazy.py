@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import threading
-from types import ModuleType
 from typing import Any, Sequence
 
 from fastapi import FastAPI

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
 
 from distribu.web import app as web
 from distribu.web.page import Page
@@ -26,12 +25,4 @@ def _error_context(request: Request) -> dict[str, object]:
             "home_url": "/dashboard"}
 
 
-async def _sign_in_first(request: Request, error: Exception) -> Response:
-    assert isinstance(error, desk.SignInRequired)
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": error.location})
-    return RedirectResponse(error.location, status_code=303 if request.method == "POST" else 302)
-
-
 app = web.create_app(routes, env=desk.environment, error_context=_error_context, csp=content_security_policy)
-app.add_exception_handler(desk.SignInRequired, _sign_in_first)

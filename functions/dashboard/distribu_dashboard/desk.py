@@ -20,8 +20,7 @@ from distribu import dynamo, keys, sessions, staff_accounts
 from distribu.companies import Company
 from distribu.permissions import Staff
 from distribu.web import templating
-from distribu.web.app import static_version
-from distribu.web.page import Cookies, Page
+from distribu.web.page import Cookies, Page, SignInRequired
 
 STATIC_PREFIX = "/dashboard/static"
 SESSION_COOKIE = "staff_session"
@@ -49,18 +48,9 @@ class IdConvertor(Convertor[str]):
 register_url_convertor("id", IdConvertor())
 
 
-class SignInRequired(Exception):
-    def __init__(self, location: str) -> None:
-        super().__init__(location)
-        self.location = location
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = templating.environment(Path(__file__).parent / "templates")
-    env.globals["static"] = lambda name: f"{STATIC_PREFIX}/{static_version()}/{name}"
-    env.globals["nav"] = NAV
-    return env
+    return templating.page_environment(Path(__file__).parent / "templates", STATIC_PREFIX, nav=NAV)
 
 
 class DeskPage(Page):

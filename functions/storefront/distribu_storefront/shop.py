@@ -21,8 +21,7 @@ from distribu.buyers import Buyer
 from distribu.companies import Company
 from distribu.errors import NotFound
 from distribu.web import templating
-from distribu.web.app import static_version
-from distribu.web.page import Cookies, Page
+from distribu.web.page import Cookies, Page, SignInRequired
 
 STATIC_PREFIX = "/store/_static"
 SESSION_COOKIE = "customer_session"
@@ -30,17 +29,9 @@ SLUG_CACHE_SECONDS = 60.0
 _slugs: dict[str, tuple[str, float]] = {}
 
 
-class SignInRequired(Exception):
-    def __init__(self, location: str) -> None:
-        super().__init__(location)
-        self.location = location
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = templating.environment(Path(__file__).parent / "templates")
-    env.globals["static"] = lambda name: f"{STATIC_PREFIX}/{static_version()}/{name}"
-    return env
+    return templating.page_environment(Path(__file__).parent / "templates", STATIC_PREFIX)
 
 
 def cookies_for(slug: str) -> Cookies:

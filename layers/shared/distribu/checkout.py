@@ -14,9 +14,9 @@ import secrets
 import time
 from typing import Any
 
-from distribu import addresses, carts, dynamo, keys, orders
+from distribu import addresses, carts, dynamo, orders
 from distribu.buyers import Buyer
-from distribu.errors import Conflict, NotFound, ValidationError
+from distribu.errors import Conflict, ValidationError
 from distribu.idempotency import IdempotencyGuard, Replay
 
 MAX_LINES = carts.MAX_LINES

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from distribu import audit, clock, customer_accounts, dynamo, ids, keys, sessions
+from distribu import audit, clock, credentials, customer_accounts, dynamo, ids, keys, sessions
 from distribu.buyers import ROLES
 from distribu.errors import Conflict, NotFound, ValidationError
 
@@ -21,9 +21,8 @@ MAX_CONTACTS = 100
 
 def _validate(email: str, name: str, role: str) -> tuple[str, str, str]:
     problems = []
-    email = customer_accounts.normalise_email(email)
     try:
-        email = customer_accounts._check_email(email)
+        email = credentials.check_email(email)
     except ValidationError as error:
         problems += error.extra["details"]
     name = " ".join((name or "").split())
@@ -141,7 +140,7 @@ def resend_invitation(company_id: str, customer_id: str, contact_id: str) -> cus
 def invite_by_buyer(buyer: Any, *, email: str, name: str, role: str) -> tuple[dict[str, Any], customer_accounts.AccountLink]:
     """An account ADMIN invites a sign-in into its own account (403 for BUYER and VIEWER)."""
     buyer.require_contact_management()
-    if customer_accounts.normalise_email(email) == buyer.email:
+    if credentials.normalise_email(email) == buyer.email:
         raise ValidationError("Validation failed.", details=[{"field": "email", "message": "This is your own email."}])
     return invite_contact(buyer.company_id, buyer.customer_id, email=email, name=name, role=role, actor=buyer.actor())
 

@@ -13,14 +13,12 @@ session of that person.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from distribu import audit, clock, dynamo, keys, passwords, signin_throttle
+from distribu import audit, clock, credentials, dynamo, keys, passwords, signin_throttle
 from distribu.buyers import Buyer
 from distribu.errors import BusinessRuleViolation, DomainError, Forbidden, ValidationError
 
@@ -29,37 +27,15 @@ SUSPENDED = "Your account has been suspended. Please contact the store for detai
 NO_PENDING = "No pending account found for this email. Please contact your distributor."
 EMAIL_TAKEN = "An account with this email already exists in this store. Sign in instead."
 LINK_INVALID = "This link has expired or has already been used. Ask for a new one."
-MISMATCH = "The passwords do not match."
 RESET_TTL_SECONDS = 3600
 SETUP_TTL_SECONDS = 7 * 24 * 3600
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DUMMY_HASH: list[str] = []
 
 
 class SignInRefused(DomainError):
     status_code = 401
 
 
-def normalise_email(value: str) -> str:
-    return (value or "").strip().lower()
-
-
-def _check_email(email: str) -> str:
-    email = normalise_email(email)
-    if not email or len(email) > 254 or not _EMAIL.match(email):
-        raise ValidationError("Validation failed.", details=[{"field": "email", "message": "Enter a valid email address."}])
-    return email
-
-
-def check_password(password: str, *, field: str = "password") -> str:
-    if not 8 <= len(password or "") <= 100:
-        raise ValidationError("Validation failed.", details=[{"field": field, "message": "Password must be 8–100 characters."}])
-    return password
-
-
-def _confirm(password: str, confirm: str) -> None:
-    if password != confirm:
-        raise ValidationError("Validation failed.", details=[{"field": "confirm", "message": MISMATCH}])
+normalise_email = credentials.normalise_email
 
 
 # --- registration ------------------------------------------------------------------------------------
@@ -69,18 +45,9 @@ def register(company_id: str, *, name: str, email: str, password: str) -> Buyer:
     The new customer is ACTIVE, unverified (no emailed link proved the address), and its own ADMIN."""
     from distribu import customers
 
-    problems = []
-    name = (name or "").strip()
-    if not 2 <= len(name) <= 100:
-        problems.append({"field": "name", "message": "Name must be 2–100 characters."})
-    try:
-        email = _check_email(email)
-    except ValidationError as error:
-        problems += error.extra["details"]
-    if not 8 <= len(password or "") <= 100:
-        problems.append({"field": "password", "message": "Password must be 8–100 characters."})
-    if problems:
-        raise ValidationError("Validation failed.", details=problems)
+    name, email, password = credentials.collect((credentials.check_name, (name,)),
+                                                 (credentials.check_email, (email,)),
+                                                 (credentials.check_password, (password,)))
     customer_id = customers.new_customer_id()
     try:
         view = customers.create_customer(
@@ -95,15 +62,6 @@ def register(company_id: str, *, name: str, email: str, password: str) -> Buyer:
 
 
 # --- sign-in -----------------------------------------------------------------------------------------
-
-def _verify_or_spend_time(password_hash: str | None, password: str) -> bool:
-    if password_hash:
-        return passwords.verify_password(password_hash, password)
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(passwords.hash_password(secrets.token_hex(16)))
-    passwords.verify_password(_DUMMY_HASH[0], password)
-    return False
-
 
 def _contacts_with_email(company_id: str, email: str) -> list[dict[str, Any]]:
     response = dynamo.dynamodb().query(
@@ -139,7 +97,7 @@ def sign_in(company_id: str, email: str, password: str) -> Buyer:
         return Buyer(company_id, candidate["customerId"], candidate["id"], candidate["role"],
                      candidate.get("name") or "", email)
     if not candidates:
-        _verify_or_spend_time(None, password)
+        credentials.spend_a_verification(password)
     signin_throttle.record_failure(company_id, email)
     raise SignInRefused(INVALID)
 
@@ -159,17 +117,13 @@ class AccountLink:
     purpose: str  # "reset" | "setup"
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_link(company_id: str, *, purpose: str, customer_id: str, contact_id: str | None, email: str,
                name: str = "") -> AccountLink:
     """A single-use token for one person: "reset" (1 hour) or "setup" for a new contact (7 days)."""
     token = secrets.token_urlsafe(32)
     ttl = RESET_TTL_SECONDS if purpose == "reset" else SETUP_TTL_SECONDS
     dynamo.dynamodb().put_item(TableName=dynamo.table_name(), Item=dynamo.to_item({
-        "PK": keys.company(company_id), "SK": keys.account_token_sk(_token_hash(token)), "entity": "ACCOUNT_TOKEN",
+        "PK": keys.company(company_id), "SK": keys.account_token_sk(credentials.token_hash(token)), "entity": "ACCOUNT_TOKEN",
         "purpose": purpose, "customerId": customer_id, "contactId": contact_id, "email": email,
         "createdAt": clock.now_iso(), "expiresAt": int(time.time()) + ttl,
     }))
@@ -180,7 +134,7 @@ def request_password_reset(company_id: str, email: str) -> AccountLink | None:
     """A reset link for the person with this email (primary customer first, then an active contact), or
     None. Pages answer the same either way, so nobody learns which emails have accounts."""
     try:
-        email = _check_email(email)
+        email = credentials.check_email(email)
     except ValidationError:
         return None
     pk = keys.company(company_id)
@@ -201,7 +155,7 @@ def request_password_reset(company_id: str, email: str) -> AccountLink | None:
 def _read_token(company_id: str, token: str) -> dict[str, Any] | None:
     if not token or len(token) > 200:
         return None
-    item = dynamo.get(keys.company(company_id), keys.account_token_sk(_token_hash(token)))
+    item = dynamo.get(keys.company(company_id), keys.account_token_sk(credentials.token_hash(token)))
     if not item or int(item.get("expiresAt", 0)) <= time.time():
         return None
     return item
@@ -234,8 +188,8 @@ def set_up_password(company_id: str, *, token: str, email: str, password: str, c
     """A new contact sets its password once, from the link in its invitation (8-100 chars, confirmed).
     An unknown email, a wrong or used link, or an account that already has a password all get
     ``No pending account found for this email. Please contact your distributor.``"""
-    _confirm(password, confirm)
-    check_password(password)
+    credentials.check_confirmation(password, confirm)
+    credentials.check_password(password)
     email = normalise_email(email)
     item = _read_token(company_id, token)
     if not item or item.get("purpose") != "setup" or item.get("email") != email:
@@ -252,8 +206,8 @@ def reset_password(company_id: str, *, token: str, password: str, confirm: str) 
     person ends: whoever had the old password is signed out."""
     from distribu import sessions
 
-    _confirm(password, confirm)
-    check_password(password)
+    credentials.check_confirmation(password, confirm)
+    credentials.check_password(password)
     item = _read_token(company_id, token)
     if not item or item.get("purpose") not in ("reset", "setup"):
         raise BusinessRuleViolation(LINK_INVALID)
@@ -285,8 +239,8 @@ def change_password(buyer: Buyer, *, current: str, password: str, confirm: str, 
     item = dynamo.get(pk, sk) or {}
     if not item.get("passwordHash") or not passwords.verify_password(item["passwordHash"], current or ""):
         raise ValidationError("Validation failed.", details=[{"field": "current", "message": "This is not your current password."}])
-    _confirm(password, confirm)
-    check_password(password)
+    credentials.check_confirmation(password, confirm)
+    credentials.check_password(password)
     dynamo.transact([
         dynamo.update(pk, sk, "SET passwordHash = :hash, updatedAt = :now, version = if_not_exists(version, :zero) + :one",
                       condition="attribute_exists(PK)",
@@ -297,18 +251,9 @@ def change_password(buyer: Buyer, *, current: str, password: str, confirm: str, 
     sessions.end_customer_principal_sessions(buyer.company_id, buyer.customer_id, buyer.contact_id, keep=keep_session)
 
 
-def forbid_blocked(company_id: str, customer_id: str) -> None:
-    """For the rare action that must re-check the account right now (sessions end when it is blocked)."""
-    customer = dynamo.get(keys.company(company_id), keys.customer_sk(customer_id))
-    if not customer or customer.get("status") != "ACTIVE":
-        raise Forbidden(SUSPENDED)
-
-
 def rename(buyer: Buyer, name: str) -> str:
     """The signed-in person's own name: the account's name for the primary sign-in, else the contact's."""
-    name = " ".join((name or "").split())
-    if not 2 <= len(name) <= 100:
-        raise ValidationError("Validation failed.", details=[{"field": "name", "message": "Name must be 2–100 characters."}])
+    name = credentials.check_name(name)
     if buyer.contact_id:
         from distribu import contacts
 

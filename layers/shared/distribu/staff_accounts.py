@@ -9,14 +9,12 @@ in 15 minutes lock the email out for a while.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from distribu import audit, clock, companies, dynamo, ids, keys, passwords, signin_throttle
+from distribu import audit, clock, companies, credentials, dynamo, ids, keys, passwords, signin_throttle
 from distribu.errors import BusinessRuleViolation, Conflict, DomainError, Forbidden, ValidationError
 from distribu.permissions import Staff
 
@@ -25,8 +23,6 @@ EMAIL_TAKEN = "This email already has a Distribu account. Sign in to add another
 LINK_INVALID = "This link has expired or has already been used. Ask for a new one."
 NO_COMPANY = "You are not a member of any company any more. Ask an owner to invite you again."
 RESET_TTL_SECONDS = 3600
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DUMMY_HASH: list[str] = []
 
 
 class SignInRefused(DomainError):
@@ -48,42 +44,13 @@ class Membership:
     role: str
 
 
+check_email = credentials.check_email
+check_name = credentials.check_name
+check_password = credentials.check_password
+
+
 def _problem(field: str, message: str) -> dict[str, str]:
     return {"field": field, "message": message}
-
-
-def check_email(value: str) -> str:
-    email = (value or "").strip().lower()
-    if not email or len(email) > 254 or not _EMAIL.match(email):
-        raise ValidationError("Validation failed.", details=[_problem("email", "Enter a valid email address.")])
-    return email
-
-
-def check_name(value: str, field: str = "name") -> str:
-    name = " ".join((value or "").split())
-    if not 2 <= len(name) <= 100:
-        raise ValidationError("Validation failed.", details=[_problem(field, "Name must be 2–100 characters.")])
-    return name
-
-
-def check_password(value: str, field: str = "password") -> str:
-    if not 8 <= len(value or "") <= 100:
-        raise ValidationError("Validation failed.", details=[_problem(field, "Password must be 8–100 characters.")])
-    return value
-
-
-def _collect(*checks: Any) -> list[Any]:
-    """Run every check, gather every field's problem (a form shows them all at once)."""
-    values, problems = [], []
-    for check, args in checks:
-        try:
-            values.append(check(*args))
-        except ValidationError as error:
-            problems += error.extra.get("details", [])
-            values.append(None)
-    if problems:
-        raise ValidationError("Validation failed.", details=problems)
-    return values
 
 
 def check_company_name(value: str) -> str:
@@ -103,7 +70,7 @@ def user_by_email(email: str) -> dict[str, Any] | None:
 def sign_up(*, company_name: str, name: str, email: str, password: str) -> tuple[User, Membership]:
     """A new company with the new user as its OWNER. The slug comes from the name; when taken, a number
     is added (``acme-distributors-2``)."""
-    company_name, name, email, password = _collect((check_company_name, (company_name,)), (check_name, (name,)),
+    company_name, name, email, password = credentials.collect((check_company_name, (company_name,)), (check_name, (name,)),
                                                    (check_email, (email,)), (check_password, (password,)))
     if user_by_email(email):
         raise ValidationError("Validation failed.", details=[_problem("email", EMAIL_TAKEN)])
@@ -122,12 +89,6 @@ def sign_up(*, company_name: str, name: str, email: str, password: str) -> tuple
     return User(user["id"], email, name), Membership(company.id, company.name, company.slug, "OWNER")
 
 
-def _spend_time(password: str) -> None:
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(passwords.hash_password(secrets.token_hex(16)))
-    passwords.verify_password(_DUMMY_HASH[0], password)
-
-
 def sign_in(email: str, password: str) -> User:
     email = (email or "").strip().lower()
     if not email or not password:
@@ -135,7 +96,7 @@ def sign_in(email: str, password: str) -> User:
     signin_throttle.check("STAFF", email)
     user = user_by_email(email)
     if user is None:
-        _spend_time(password)
+        credentials.spend_a_verification(password)
     elif passwords.verify_password(user.get("passwordHash", ""), password):
         signin_throttle.clear("STAFF", email)
         return User(user["id"], email, user.get("name") or "")
@@ -174,10 +135,6 @@ def staff_for(session: Any) -> Staff:
 
 # --- passwords ---------------------------------------------------------------------------------------
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def request_password_reset(email: str) -> tuple[str, User] | None:
     """A 1-hour single-use reset token for the user with this email, or None (pages answer the same)."""
     try:
@@ -189,7 +146,7 @@ def request_password_reset(email: str) -> tuple[str, User] | None:
         return None
     token = secrets.token_urlsafe(32)
     dynamo.dynamodb().put_item(TableName=dynamo.table_name(), Item=dynamo.to_item({
-        "PK": keys.staff_token_pk(_token_hash(token)), "SK": "TOKEN", "entity": "STAFF_TOKEN", "email": email,
+        "PK": keys.staff_token_pk(credentials.token_hash(token)), "SK": "TOKEN", "entity": "STAFF_TOKEN", "email": email,
         "purpose": "reset", "createdAt": clock.now_iso(), "expiresAt": int(time.time()) + RESET_TTL_SECONDS}))
     return token, User(user["id"], email, user.get("name") or "")
 
@@ -202,7 +159,7 @@ def reset_email(token: str) -> str | None:
 def _read_token(token: str) -> dict[str, Any] | None:
     if not token or len(token) > 200:
         return None
-    item = dynamo.get(keys.staff_token_pk(_token_hash(token)), "TOKEN")
+    item = dynamo.get(keys.staff_token_pk(credentials.token_hash(token)), "TOKEN")
     if not item or int(item.get("expiresAt", 0)) <= time.time():
         return None
     return item
@@ -212,8 +169,7 @@ def reset_password(*, token: str, password: str, confirm: str) -> User:
     """Set a new password from an emailed link (1 hour, once); every session of the user ends."""
     from distribu import sessions
 
-    if password != confirm:
-        raise ValidationError("Validation failed.", details=[_problem("confirm", "The passwords do not match.")])
+    credentials.check_confirmation(password, confirm)
     check_password(password)
     item = _read_token(token)
     if not item:
@@ -239,8 +195,7 @@ def change_password(staff: Staff, *, current: str, password: str, confirm: str, 
     user = user_by_email(staff.email) or {}
     if not passwords.verify_password(user.get("passwordHash", ""), current or ""):
         raise ValidationError("Validation failed.", details=[_problem("current", "This is not your current password.")])
-    if password != confirm:
-        raise ValidationError("Validation failed.", details=[_problem("confirm", "The passwords do not match.")])
+    credentials.check_confirmation(password, confirm)
     check_password(password)
     dynamo.transact([
         dynamo.update(keys.user_pk(staff.email), keys.USER_PROFILE_SK, "SET passwordHash = :hash",

@@ -22,13 +22,12 @@ removes them some time after they lapse, and every read checks the time itself.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from distribu import audit, clock, companies, dynamo, ids, keys, passwords, sessions, staff_accounts
+from distribu import audit, clock, companies, credentials, dynamo, ids, keys, passwords, sessions, staff_accounts
 from distribu.errors import BusinessRuleViolation, Conflict, Forbidden, NotFound, ValidationError
 from distribu.permissions import Staff
 
@@ -79,10 +78,6 @@ class OpenInvitation:
     invitation: Invitation
     company: companies.Company
     has_account: bool
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _problem(field: str, message: str) -> ValidationError:
@@ -165,7 +160,7 @@ def invite(staff: Staff, *, email: str, role: str) -> tuple[Invitation, str]:
         raise _problem("email", "This email is already on the team.")
     replaced = [old for old in _query(keys.company(staff.company_id), "INVITATION#") if old["email"] == email]
     token = secrets.token_urlsafe(32)
-    token_hash = _token_hash(token)
+    token_hash = credentials.token_hash(token)
     invitation_id = ids.new_id()
     now = clock.now_iso()
     expires = int(time.time()) + INVITATION_TTL_SECONDS
@@ -223,7 +218,7 @@ def _invitation_item(token: str) -> dict[str, Any] | None:
         return None
     response = dynamo.dynamodb().query(
         TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.invitation_pk(_token_hash(token))}}, ConsistentRead=True)
+        ExpressionAttributeValues={":pk": {"S": keys.invitation_pk(credentials.token_hash(token))}}, ConsistentRead=True)
     items = [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
     live = [item for item in items if item.get("entity") == "INVITATION" and int(item.get("expiresAt", 0)) > time.time()]
     return live[0] if live else None
@@ -263,8 +258,7 @@ def _joining(item: dict[str, Any], user_id: str, now: str) -> list[dict[str, Any
 def accept_as_new_user(token: str, *, name: str, password: str) -> tuple[staff_accounts.User, Invitation]:
     """Accept an invitation whose email has no Distribu account yet: the user (with this name and
     password) and its membership are created together, and the link is used up."""
-    name, password = staff_accounts._collect((staff_accounts.check_name, (name,)),
-                                             (staff_accounts.check_password, (password,)))
+    name, password = credentials.collect((credentials.check_name, (name,)), (credentials.check_password, (password,)))
     item = _invitation_item(token)
     if item is None:
         raise BusinessRuleViolation(LINK_INVALID)

@@ -17,11 +17,12 @@ from typing import Any, Callable
 from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from distribu.errors import DomainError, Forbidden, NotFound
 from distribu.web import security
+from distribu.web.page import SignInRequired
 
 STATIC = Path(__file__).parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -127,6 +128,14 @@ class ErrorPages:
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
 
+async def sign_in_first(request: Request, error: Exception) -> Response:
+    """To the sign-in page (htmx follows with a full navigation, not a swap)."""
+    assert isinstance(error, SignInRequired)
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": error.location})
+    return RedirectResponse(error.location, status_code=303 if request.method == "POST" else 302)
+
+
 def create_app(routes: list[BaseRoute], *, env: Callable[[], Environment],
                error_context: Callable[[Request], dict[str, Any]], csp: Callable[[], str]) -> Starlette:
     """A page function's app. ``env`` and ``csp`` are called lazily (settings are read on first use)."""
@@ -140,7 +149,8 @@ def create_app(routes: list[BaseRoute], *, env: Callable[[], Environment],
         response.status_code = 405
         return response
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed,
+                                                       SignInRequired: sign_in_first})
     app.add_middleware(ErrorPages, env=env, context=error_context)
     app.add_middleware(SecurityHeaders, csp=csp)
     return app

@@ -23,6 +23,15 @@ from distribu.sessions import Session
 from distribu.web import security
 
 
+class SignInRequired(Exception):
+    """A page for signed-in people was asked for by someone who is not: the app redirects to ``location``
+    (the sign-in page, with the way back)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
 class CsrfRefused(Forbidden):
     def __init__(self) -> None:
         super().__init__("This form has expired or did not come from this site. Go back, reload the page "

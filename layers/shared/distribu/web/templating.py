@@ -111,6 +111,17 @@ def environment(templates: Path) -> Environment:
     return _environment(ModuleLoader(str(compiled)) if compiled else _source_loader(templates))
 
 
+def page_environment(templates: Path, static_prefix: str, **globals_: Any) -> Environment:
+    """A page function's environment: :func:`environment` plus ``static(name)`` -> the asset's versioned
+    URL under ``static_prefix`` (and any other globals its layout needs)."""
+    from distribu.web.app import static_version
+
+    env = environment(templates)
+    env.globals["static"] = lambda name: f"{static_prefix}/{static_version()}/{name}"
+    env.globals.update(globals_)
+    return env
+
+
 def compile_all(templates: Path) -> Path:
     """Compile the function's and the shared templates into ``_compiled_templates`` (``make templates``)."""
     import shutil
