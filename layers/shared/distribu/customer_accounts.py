@@ -20,7 +20,7 @@ from typing import Any
 
 from distribu import audit, clock, credentials, dynamo, keys, passwords, signin_throttle
 from distribu.buyers import Buyer
-from distribu.errors import BusinessRuleViolation, DomainError, Forbidden, ValidationError
+from distribu.errors import BusinessRuleViolation, DomainError, ValidationError
 
 INVALID = "Invalid email or password."
 SUSPENDED = "Your account has been suspended. Please contact the store for details."
