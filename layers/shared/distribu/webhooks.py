@@ -42,10 +42,16 @@ def new_secret() -> str:
 
 
 def _check_url(url: str) -> str:
+    """At creation and on every change: an http(s) URL whose host, however written, may be reached."""
     if not url.lower().startswith(("http://", "https://")) or " " in url:
         raise ValueError("must be an http or https URL")
-    if not netguard.literal_host_allowed(url, allow_loopback=get_settings().is_local):
-        raise ValueError("must not point at a private, loopback, link-local or metadata address")
+    try:
+        host = netguard.parse_host(url)
+    except ValueError:
+        raise ValueError("must be an http or https URL with a valid host (and port)") from None
+    if not netguard.host_allowed(host, allow_loopback=get_settings().is_local):
+        raise ValueError("must point at a public internet address (not a private, loopback, link-local, "
+                         "shared or metadata one)")
     return url
 
 
