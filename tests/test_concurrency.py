@@ -157,3 +157,31 @@ def test_an_invitation_link_opened_by_10_at_once_lets_exactly_one_join(server) -
     assert set(results) - {"joined"} <= {team.LINK_INVALID, "once@invited.test has a Distribu account now: enter "
                                                            "its password to join."}
     assert [member["email"] for member in companies.members(company.company_id)].count("once@invited.test") == 1
+
+
+def test_twenty_simultaneous_guesses_get_five_tries(server: str) -> None:
+    """The sign-in lockout holds under concurrency: every attempt takes its slot before its password is
+    checked, so guesses sent at once cannot all slip past the count."""
+    from distribu import signin_throttle, staff_accounts
+    from distribu.signin_throttle import TooManyAttempts
+    from tests import factories
+
+    factories.make_tenant("Guarded Co")
+    email = factories.owner_email("Guarded Co")
+
+    def guess(number: int) -> str:
+        try:
+            staff_accounts.sign_in(email, f"wrong-{number}")
+        except TooManyAttempts:
+            return "locked"
+        except staff_accounts.SignInRefused:
+            return "refused"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = Counter(pool.map(guess, range(20)))
+    assert outcomes == {"refused": 5, "locked": 15}
+    with pytest.raises(TooManyAttempts):
+        staff_accounts.sign_in(email, factories.STAFF_PASSWORD)  # the right password waits too
+    signin_throttle.clear("STAFF", email)
+    assert staff_accounts.sign_in(email, factories.STAFF_PASSWORD).email == email

@@ -202,3 +202,13 @@ def test_static_assets_are_served_by_the_function_with_long_caching(client: Brow
     assert old.status == 200 and old.headers["cache-control"] == "no-cache"  # an old page's URL still works
     for sneaky in ("../app.py", "..%2Fapp.py", "nope.css"):
         assert client.get(f"/store/_static/{static_version()}/{sneaky}").status == 404
+
+
+def test_reset_emails_are_limited_per_address(client: Browser, store: str, tenant, stack) -> None:
+    factories.customer(tenant.company_id)
+    client.get(f"{store}/forgot-password")
+    for _ in range(5):
+        answer = client.post(f"{store}/forgot-password", {"email": "buyer@northwind.test"})
+        assert "we have emailed it a link" in answer.text  # the same answer every time
+    resets = [mail for mail in mails(stack) if mail["subject"] == "Reset your Acme Distributors password"]
+    assert len(resets) == 3

@@ -76,7 +76,7 @@ def sign_in(company_id: str, email: str, password: str) -> Buyer:
     email = normalise_email(email)
     if not email or not password:
         raise SignInRefused(INVALID)
-    signin_throttle.check(company_id, email)
+    signin_throttle.take_slot(company_id, email)
     pk = keys.company(company_id)
     guard = dynamo.get(pk, keys.email_guard_sk(email))
     customer = dynamo.get(pk, keys.customer_sk(guard["customerId"])) if guard else None
@@ -98,7 +98,6 @@ def sign_in(company_id: str, email: str, password: str) -> Buyer:
                      candidate.get("name") or "", email)
     if not candidates:
         credentials.spend_a_verification(password)
-    signin_throttle.record_failure(company_id, email)
     raise SignInRefused(INVALID)
 
 
@@ -136,6 +135,8 @@ def request_password_reset(company_id: str, email: str) -> AccountLink | None:
     try:
         email = credentials.check_email(email)
     except ValidationError:
+        return None
+    if not signin_throttle.allows(company_id, email, signin_throttle.RESET_EMAIL):
         return None
     pk = keys.company(company_id)
     guard = dynamo.get(pk, keys.email_guard_sk(email))

@@ -93,14 +93,13 @@ def sign_in(email: str, password: str) -> User:
     email = (email or "").strip().lower()
     if not email or not password:
         raise SignInRefused(INVALID)
-    signin_throttle.check("STAFF", email)
+    signin_throttle.take_slot("STAFF", email)
     user = user_by_email(email)
     if user is None:
         credentials.spend_a_verification(password)
     elif passwords.verify_password(user.get("passwordHash", ""), password):
         signin_throttle.clear("STAFF", email)
         return User(user["id"], email, user.get("name") or "")
-    signin_throttle.record_failure("STAFF", email)
     raise SignInRefused(INVALID)
 
 
@@ -142,7 +141,7 @@ def request_password_reset(email: str) -> tuple[str, User] | None:
     except ValidationError:
         return None
     user = user_by_email(email)
-    if not user:
+    if not user or not signin_throttle.allows("STAFF", email, signin_throttle.RESET_EMAIL):
         return None
     token = secrets.token_urlsafe(32)
     dynamo.dynamodb().put_item(TableName=dynamo.table_name(), Item=dynamo.to_item({
