@@ -252,6 +252,40 @@ def test_unknown_paths_and_methods_are_404_json(local: Running) -> None:
         assert headers["content-type"] == "application/json" and json.loads(body) == {"error": "Not found."}
 
 
+def raw_request(local: Running, text: str) -> tuple[str, bytes]:
+    """What the gateway answers to ``text`` sent as is (http.client cannot send two Host headers)."""
+    with socket.create_connection(("127.0.0.1", local.http_port), timeout=30) as connection:
+        connection.sendall(text.encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def test_the_gateway_names_no_server_software_and_answers_two_hosts_with_a_json_400(local: Running) -> None:
+    key = local.demo()["apiKey"]
+    for path in ("/api/v1/products", "/api/v1/nope", "/_local/mail.json", "/nope", "/login"):
+        status, headers, _ = local.get(path, key=key)
+        assert "server" not in headers, (path, headers.get("server"))
+    for path in ("/api/v1/products/", "/api/v1/products", "/store/demo-distributors/", "/nope"):
+        head, body = raw_request(local, f"GET {path} HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n"
+                                        "Connection: close\r\n\r\n")
+        assert head.startswith("HTTP/1.1 400"), (path, head)
+        assert "application/json" in head.lower() and json.loads(body) == {
+            "error": "Bad request: more than one Host header."}
+        assert "werkzeug" not in head.lower()
+
+
+def test_api_answers_are_never_sniffed_and_authenticated_ones_never_cached(local: Running) -> None:
+    key = local.demo()["apiKey"]
+    for path, sent_key in (("/api/v1/products", key), ("/api/v1/webhooks", key), ("/api/v1/products", "dk_wrong"),
+                           ("/api/v1/openapi.json", None), ("/api/v1/nope", None)):
+        _, headers, _ = local.get(path, key=sent_key)
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert (headers.get("cache-control") == "no-store") is (sent_key is not None), path
+
+
 def test_emails_sent_through_ses_are_listed(local: Running) -> None:
     status, before = local.json("GET", "/_local/mail.json")
     assert status == 200 and isinstance(before, list)

@@ -50,7 +50,25 @@ class Router:
 
 
 def _json(value: Any, status: int = 200, *, indent: int | None = None) -> Response:
-    return Response(json.dumps(value, indent=indent, default=str), status=status, mimetype="application/json")
+    response = Response(json.dumps(value, indent=indent, default=str), status=status, mimetype="application/json")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def ambiguous_host(environ: dict[str, Any]) -> bool:
+    """More than one Host header (the WSGI server joins them with commas). API Gateway refuses such a
+    request; so does the gateway, before a function builds URLs from a host that is two hosts."""
+    return "," in environ.get("HTTP_HOST", "")
+
+
+class GatewayRequestHandler(quiet_handler(WSGIRequestHandler)):  # type: ignore[misc]
+    """Werkzeug's handler, minus the ``Server: Werkzeug/... Python/...`` header that names our stack's
+    versions to anyone who asks."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
 
 
 _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Distribu local stack</title></head>
@@ -129,6 +147,17 @@ class Gateway:
         return response, route.function
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            response = self.respond(environ)
+        except Exception:  # whatever goes wrong here, the answer is JSON, never Werkzeug's HTML page
+            log.error("http", f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} failed in the "
+                              f"gateway:\n{traceback.format_exc()}")
+            response = _json({"error": "Internal server error."}, 500)
+        return response(environ, start_response)
+
+    def respond(self, environ: dict[str, Any]) -> Response:
+        if ambiguous_host(environ):
+            return _json({"error": "Bad request: more than one Host header."}, 400)
         request = Request(environ)
         started = time.monotonic()
         response = self.local_page(request)
@@ -139,7 +168,7 @@ class Gateway:
             elapsed = (time.monotonic() - started) * 1000
             log.info("http", f"{request.method} {request.full_path.rstrip('?')} -> {target} "
                              f"{response.status_code} ({elapsed:.0f} ms)")
-        return response(environ, start_response)
+        return response
 
 
 class HttpServer:
@@ -154,7 +183,7 @@ class HttpServer:
 
     def bind(self) -> None:
         self._server = make_server(self.host, self.port, self._dispatch, threaded=True,
-                                   request_handler=quiet_handler(WSGIRequestHandler))
+                                   request_handler=GatewayRequestHandler)
         self.port = self._server.server_address[1]
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

@@ -15,8 +15,18 @@ ROUTERS = {resource: f"distribu_api.routers.{resource}"
            for resource in ("products", "orders", "customers", "webhooks", "imports", "exports")}
 
 
-class RateLimitHeaders:
-    """Adds ``RateLimit-*`` to every response of an authenticated request (pure ASGI, no buffering)."""
+def security_headers(scope: dict[str, Any]) -> list[tuple[bytes, bytes]]:
+    """On every answer: no content sniffing. On answers to a request with credentials: no caching (a
+    webhook's secret, customer lists) by a browser or any proxy on the way."""
+    headers = [(b"x-content-type-options", b"nosniff")]
+    if any(name == b"authorization" for name, _ in scope.get("headers", [])):
+        headers.append((b"cache-control", b"no-store"))
+    return headers
+
+
+class ResponseHeaders:
+    """Adds :func:`security_headers` to every response and ``RateLimit-*`` to those of an authenticated
+    request (pure ASGI, no buffering)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -28,16 +38,16 @@ class RateLimitHeaders:
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in security_headers(scope) if name not in names]
                 rate = scope.get("state", {}).get("rate_limit")
-                if rate:
-                    headers = list(message.get("headers", []))
-                    names = {name.lower() for name, _ in headers}
-                    if b"ratelimit-limit" not in names:
-                        limit, remaining, reset = rate
-                        headers += [(b"ratelimit-limit", str(limit).encode()),
-                                    (b"ratelimit-remaining", str(remaining).encode()),
-                                    (b"ratelimit-reset", str(reset).encode())]
-                    message = {**message, "headers": headers}
+                if rate and b"ratelimit-limit" not in names:
+                    limit, remaining, reset = rate
+                    headers += [(b"ratelimit-limit", str(limit).encode()),
+                                (b"ratelimit-remaining", str(remaining).encode()),
+                                (b"ratelimit-reset", str(reset).encode())]
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -81,6 +91,6 @@ def create_app(logger: Any) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(RateLimitHeaders)
+    app.add_middleware(ResponseHeaders)
     app.add_middleware(IncludeRoutersOnDemand, routers=routers)
     return app

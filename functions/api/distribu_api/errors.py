@@ -73,4 +73,7 @@ def install(app: FastAPI, logger: Any) -> None:
             _release_idempotency(request)
         except Exception:  # noqa: BLE001 - the 500 below is what matters now
             logger.exception("Could not release the idempotency key")
-        return error_response(500, {"error": "Internal server error."})
+        from distribu_api.app import security_headers  # a 500 leaves through Starlette's outermost layer
+
+        return error_response(500, {"error": "Internal server error."},
+                              {name.decode(): value.decode() for name, value in security_headers(request.scope)})
