@@ -92,6 +92,47 @@ def test_an_exported_file_imports_back_with_every_row_unchanged(stack, tenant: T
         assert all_items(tenant, "PRODUCT#" if kind == "products" else "CUSTOMER#") == before
 
 
+FORMULAS = ['=HYPERLINK("http://evil.example","Open")', "+1 555 0100", "-5% off", "@SUM(A1:A9)",
+            "'=already quoted", "''two quotes", "'plain quote", "cmd|' /C calc'!A0"]
+
+
+def test_text_a_spreadsheet_would_run_is_neutralised_and_imports_back_unchanged(stack, tenant: Tenant) -> None:
+    import requests
+
+    for number, text in enumerate(FORMULAS):
+        assert call_api("POST", "/api/v1/products", key=tenant.key, json_body={
+            "name": text, "sku": text if number % 2 else f"F-{number}", "description": text, "category": text,
+            "price": 1, "stock": 1}).status == 201
+        assert call_api("POST", "/api/v1/customers", key=tenant.key, json_body={
+            "email": f"f{number}@formula.test", "name": text, "notes": text}).status == 201
+    _, rows = export(tenant, "products")
+    cells = {cell for row in rows[1:] for cell in row[:4]}
+    assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells)  # nothing a spreadsheet would run
+    assert {"'" + text for text in FORMULAS[:6]} | {"'plain quote", "cmd|' /C calc'!A0"} <= cells
+    for kind in ("products", "customers"):
+        data = call_api("POST", "/api/v1/exports", key=tenant.key, json_body={"kind": kind}).body["data"]
+        import_id, previewed = preview(stack, tenant, kind, requests.get(data["url"]).content)
+        assert previewed["status"] == "READY", previewed["errors"]
+        assert previewed["preview"]["unchanged"] == len(FORMULAS) == previewed["preview"]["rows"]
+        before = all_items(tenant, "PRODUCT#" if kind == "products" else "CUSTOMER#")
+        assert apply(stack, tenant, import_id)["applied"]["unchanged"] == len(FORMULAS)
+        assert all_items(tenant, "PRODUCT#" if kind == "products" else "CUSTOMER#") == before
+
+
+def test_order_exports_neutralise_customer_and_order_text(stack, tenant: Tenant) -> None:
+    product = call_api("POST", "/api/v1/products", key=tenant.key,
+                       json_body={"name": "@Widget", "sku": "=SKU", "price": 1, "stock": 5}).body["data"]
+    customer = call_api("POST", "/api/v1/customers", key=tenant.key,
+                        json_body={"email": "buyer@formula.test", "name": "=Evil Corp"}).body["data"]
+    assert call_api("POST", "/api/v1/orders", key=tenant.key, json_body={
+        "customerId": customer["id"], "poNumber": "+PO", "notes": "-rush",
+        "items": [{"productId": product["id"], "quantity": 1}]}).status == 201
+    _, summary = export(tenant, "orders")
+    assert summary[1][6:9] == ["'=Evil Corp", "'+PO", "'-rush"]
+    _, lines = export(tenant, "order-items")
+    assert lines[1][4:6] == ["'=SKU", "'@Widget"]
+
+
 def test_a_large_export_streams_as_a_multipart_upload(stack, tenant: Tenant, monkeypatch) -> None:
     from distribu import catalog, dynamo, s3files
 

@@ -80,7 +80,7 @@ def test_missing_required_columns_and_repeated_columns() -> None:
     ]
     assert map_header("customers", ["name", "password"]).problems == [
         Problem(1, "email", 'Missing required column "email".')]
-    assert map_header("customers", ["email", "password"]).ignored == []  # password is silently ignored
+    assert map_header("customers", ["email", "password"]).ignored == ["password"]  # ignored, and said so
 
 
 def test_a_valid_product_row_with_every_column() -> None:
@@ -159,7 +159,7 @@ def test_customer_cell_rules(cells: str, field_name: str, message: str) -> None:
 def test_customer_status_is_case_insensitive_and_password_is_ignored() -> None:
     file, rows = read("customers", "Email Address,Customer Name,State,Password\nA@B.CO,Acme,blocked,hunter2\n")
     assert rows[0].values == {"email": "a@b.co", "name": "Acme", "status": "BLOCKED"}
-    assert file.header.ignored == []
+    assert file.header.ignored == ["Password"]
 
 
 def test_every_problem_of_a_row_is_listed() -> None:
@@ -251,3 +251,13 @@ def test_export_cells_read_back_as_the_same_values() -> None:
     _, rows = read("products", buffer.getvalue())
     assert rows[0].values == {"sku": "A-1", "name": 'Thing, "quoted"', "description": "line\nbreak", "category": None,
                               "unit": "kg", "price": Decimal("12.50"), "stock": 7, "isActive": False}
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "'=x", "''x", "'x", "'", "x", "", "==",
+                                  "'\t", "a=b"])
+def test_neutralised_cells_restore_to_exactly_what_was_written(text: str) -> None:
+    from distribu.csvformat import FORMULA_STARTS, neutralise, restore
+
+    cell = neutralise(text)
+    assert restore(cell) == text
+    assert not cell[:1] or cell[0] not in FORMULA_STARTS

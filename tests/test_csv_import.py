@@ -248,7 +248,7 @@ def test_customers_import_upserts_by_lowercased_email_and_ignores_passwords(stac
             "BOB@Acme.com,Robert,blocked,,2500,hunter2\n"
             "ann@initech.example,Ann,,VIP,,secret\n")
     import_id, previewed = preview(stack, tenant, "customers", text)
-    assert previewed["status"] == "READY" and previewed["ignoredColumns"] == []
+    assert previewed["status"] == "READY" and previewed["ignoredColumns"] == ["Password"]
     assert previewed["preview"] == {"rows": 2, "create": 1, "update": 1, "unchanged": 0, "invalid": 0}
     applied = apply(stack, tenant, import_id)
     assert applied["applied"] == {"created": 1, "updated": 1, "unchanged": 0}

@@ -68,8 +68,6 @@ CUSTOMER_COLUMNS = (
     Column("creditLimit", ("credit", "limit", "creditline")),
 )
 COLUMNS = {"products": PRODUCT_COLUMNS, "customers": CUSTOMER_COLUMNS}
-# Known columns that are deliberately not imported (a customer's password is never set by import).
-SILENTLY_IGNORED = {"products": frozenset(), "customers": frozenset({"password"})}
 MODELS: dict[str, type[BaseModel]] = {"products": ProductCreate, "customers": CustomerCreate}
 KEY_FIELD = {"products": "sku", "customers": "email"}
 KEY_LABEL = {"products": "SKU", "customers": "email"}
@@ -129,9 +127,8 @@ def map_header(kind: str, header: list[str]) -> HeaderMap:
             continue
         seen[name] = text.strip()
         match = by_name.get(name)
-        if match is None:
-            if name not in SILENTLY_IGNORED[kind]:
-                ignored.append(text.strip())
+        if match is None:  # a customer's password too: listed, so the user sees it was not imported
+            ignored.append(text.strip())
             continue
         candidates.setdefault(match[0], []).append((index, match[1]))
     positions: dict[str, int] = {}
@@ -279,7 +276,7 @@ class RowParser:
         failed: set[str] = set()
         shown: str | None = None
         for field_name, index in self.positions:
-            text = cells[index].strip() if index < len(cells) else ""
+            text = restore(cells[index].strip()) if index < len(cells) else ""
             if field_name == self.key_field:
                 shown = (text.lower() if self.kind == "customers" else text) or None
             unprintable = control_characters_problem(text, long_text=field_name in LONG_TEXT_FIELDS)
@@ -412,8 +409,29 @@ def whole_cell(value: Any) -> str:
     return "" if value is None else str(int(value))
 
 
+# A cell a spreadsheet would run as a formula (or a DDE command) when it begins with one of these.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """OWASP's CSV-injection defence: a cell that would start a formula gets a leading single quote, which
+    spreadsheets show as text and do not display. A cell that already starts with a quote :func:`restore`
+    would take away gets one more, so every text reads back exactly as it was written."""
+    if text and (text[0] in FORMULA_STARTS or restore(text) != text):
+        return "'" + text
+    return text
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralise`: a leading quote before a formula start, or before another quote, was ours."""
+    if len(cell) > 1 and cell[0] == "'" and (cell[1] in FORMULA_STARTS or cell[1] == "'"):
+        return cell[1:]
+    return cell
+
+
 def text_cell(value: Any) -> str:
-    return "" if value is None else str(value)
+    """User text (names, notes, descriptions, ...) as a cell no spreadsheet runs."""
+    return "" if value is None else neutralise(str(value))
 
 
 def bool_cell(value: Any) -> str:

@@ -127,14 +127,15 @@ def _order_rows(company_id: str, kind: str, since: str | None, until: str | None
             if kind == "orders":
                 address = order.get("shippingAddress") or {}
                 yield [order["id"], order["createdAt"], order["status"], csvformat.money_cell(order["total"]),
-                       str(len(order.get("items") or [])), email, name, csvformat.text_cell(order.get("poNumber")),
+                       str(len(order.get("items") or [])), csvformat.text_cell(email), csvformat.text_cell(name),
+                       csvformat.text_cell(order.get("poNumber")),
                        csvformat.text_cell(order.get("notes")), csvformat.text_cell(address.get("city")),
                        csvformat.text_cell(address.get("region")), csvformat.text_cell(address.get("country"))]
                 continue
             for line in order.get("items") or []:
                 unit_price = dynamo.as_decimal(line["unitPrice"])
                 line_total = (unit_price * int(line["quantity"])).quantize(CENTS, rounding=ROUND_HALF_UP)
-                yield [order["id"], order["createdAt"], order["status"], email,
+                yield [order["id"], order["createdAt"], order["status"], csvformat.text_cell(email),
                        csvformat.text_cell(line.get("productSku")), csvformat.text_cell(line.get("productName")),
                        str(int(line["quantity"])), csvformat.money_cell(unit_price), csvformat.money_cell(line_total)]
 

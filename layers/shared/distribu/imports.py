@@ -520,7 +520,7 @@ class _Preview:
                 get_settings().imports_bucket, report_key(self.company_id, self.import_id),
                 content_disposition=f'attachment; filename="import-{self.import_id}-errors.csv"')
             self.report.write(("row", "field", "message"))
-        self.report.write((problem.row, problem.field, problem.message))
+        self.report.write((problem.row, csvformat.text_cell(problem.field), csvformat.text_cell(problem.message)))
 
     def classify(self, window: list[csvformat.ParsedRow]) -> None:
         if not window:
