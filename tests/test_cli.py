@@ -81,3 +81,15 @@ def test_projections_rebuild_builds_the_read_models_of_existing_data(stack, caps
     assert not projections.needs_rebuild(tenant.company_id)
     code, _, err = run(capsys, "projections", "rebuild", "--company", "nope")
     assert code == 1 and err == {"error": 'No company with the slug "nope".'}
+
+
+def test_the_local_stack_is_found_however_it_was_started(tmp_path) -> None:
+    from distribu_cli.main import local_endpoint
+    from distribu_local.state import StateDir
+
+    StateDir(tmp_path).save_endpoints("http://127.0.0.1:47001", "http://127.0.0.1:47002")
+    recorded = {"DISTRIBU_LOCAL_STATE_DIR": str(tmp_path)}
+    assert local_endpoint(recorded) == "http://127.0.0.1:47001"  # the running stack's own record
+    assert local_endpoint({**recorded, "DISTRIBU_LOCAL_AWS_PORT": "5001"}) == "http://127.0.0.1:5001"
+    assert local_endpoint({**recorded, "AWS_ENDPOINT_URL": "http://aws.test:1"}) == "http://aws.test:1"
+    assert local_endpoint({"DISTRIBU_LOCAL_STATE_DIR": str(tmp_path / "never-ran")}) == "http://127.0.0.1:4566"

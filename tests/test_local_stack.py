@@ -286,6 +286,20 @@ def test_api_answers_are_never_sniffed_and_authenticated_ones_never_cached(local
         assert (headers.get("cache-control") == "no-store") is (sent_key is not None), path
 
 
+def test_the_cli_finds_the_stack_by_its_port_or_by_its_state_folder(local: Running) -> None:
+    recorded = json.loads((local.state_dir / "stack.json").read_text())
+    assert (recorded["awsEndpoint"], recorded["httpUrl"]) == (local.aws_endpoint, local.url)
+    bare = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "DISTRIBU_"))}
+    bare["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("local", "layers/shared", "cli"))
+    for found_by in ({"DISTRIBU_LOCAL_AWS_PORT": str(local.aws_port)},
+                     {"DISTRIBU_LOCAL_STATE_DIR": str(local.state_dir)}):
+        completed = subprocess.run([sys.executable, "-m", "distribu_cli.main", "api-key", "list", "--company",
+                                    "demo-distributors"], env={**bare, **found_by}, cwd=ROOT, capture_output=True,
+                                   text=True, timeout=120)
+        assert completed.returncode == 0, (found_by, completed.stderr)
+        assert any(key["name"] for key in json.loads(completed.stdout)), found_by
+
+
 def test_emails_sent_through_ses_are_listed(local: Running) -> None:
     status, before = local.json("GET", "/_local/mail.json")
     assert status == 200 and isinstance(before, list)

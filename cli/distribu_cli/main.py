@@ -1,8 +1,8 @@
 """``distribu``: the admin command line. Prints JSON; exits non-zero with ``{"error": ...}`` on stderr.
 
-Targets the local stack unless told otherwise: with ``TABLE_NAME`` set, it uses the environment as
-it is (``AWS_ENDPOINT_URL`` for another emulator, nothing for real AWS, where a deployed stack's
-table name comes from the stack's ``TableName`` output).
+Targets the running local stack unless told otherwise, wherever it listens (see :func:`local_endpoint`):
+with ``TABLE_NAME`` set, it uses the environment as it is (``AWS_ENDPOINT_URL`` for another emulator,
+nothing for real AWS, where a deployed stack's table name comes from the stack's ``TableName`` output).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
 from distribu_cli import csv_commands
 
 LOCAL_DEFAULTS = {
-    "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
     "TABLE_NAME": "distribu-local-Table",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "test",
@@ -24,8 +24,25 @@ LOCAL_DEFAULTS = {
 }
 
 
+def local_endpoint(environ: Mapping[str, str]) -> str:
+    """Where the local stack's embedded AWS listens, however the stack was started: ``AWS_ENDPOINT_URL``,
+    else ``DISTRIBU_LOCAL_AWS_PORT`` (as ``make run`` reads it), else the port the running stack recorded
+    in its state folder (``DISTRIBU_LOCAL_STATE_DIR`` or ``.local-state/``), else the default 4566."""
+    if environ.get("AWS_ENDPOINT_URL"):
+        return environ["AWS_ENDPOINT_URL"]
+    from distribu_local.settings import DEFAULT_AWS_PORT, DEFAULT_STATE_DIR, HOST
+    from distribu_local.state import StateDir
+
+    if environ.get("DISTRIBU_LOCAL_AWS_PORT"):
+        return f"http://{HOST}:{int(environ['DISTRIBU_LOCAL_AWS_PORT'])}"
+    state_dir = environ.get("DISTRIBU_LOCAL_STATE_DIR")
+    recorded = StateDir(Path(state_dir) if state_dir else DEFAULT_STATE_DIR).endpoints().get("awsEndpoint")
+    return str(recorded) if recorded else f"http://{HOST}:{DEFAULT_AWS_PORT}"
+
+
 def _target_environment() -> None:
     if "TABLE_NAME" not in os.environ:
+        os.environ["AWS_ENDPOINT_URL"] = local_endpoint(os.environ)
         for name, value in LOCAL_DEFAULTS.items():
             os.environ.setdefault(name, value)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -132,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(error.body()), file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:
-        print(json.dumps({"error": f"Could not reach the stack's data: {error}"}), file=sys.stderr)
+        where = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+        print(json.dumps({"error": f"Could not reach the stack's data at {where}: {error}"}), file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2, default=str))
     return 0

@@ -133,6 +133,7 @@ class LocalStack:
 
         self._sqs = sqs
         self._start_http()
+        self.state.save_endpoints(self.aws_endpoint, self.http_url)
         self._started = True
 
     def _seed(self) -> Any:

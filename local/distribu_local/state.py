@@ -1,7 +1,8 @@
 """The local state folder (``.local-state/`` by default, gitignored).
 
 It keeps what must survive a restart and cannot be rebuilt from the data: the session secret (or every
-signed-in session would break), the demo API key (only its hash is in the table) and the snapshot.
+signed-in session would break), the demo API key (only its hash is in the table) and the snapshot; and
+where the running stack listens (``stack.json``), for the CLI.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 SESSION_SECRET_FILE = "session-secret"
 DEMO_FILE = "demo.json"
 SNAPSHOT_FILE = "snapshot.json"
+ENDPOINTS_FILE = "stack.json"
 
 
 def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
@@ -56,6 +58,20 @@ class StateDir:
         secret = secrets.token_urlsafe(48)
         write_atomically(path, secret.encode() + b"\n", private=True)
         return secret
+
+    def save_endpoints(self, aws_endpoint: str, http_url: str) -> None:
+        """Where the running stack listens, for tools started elsewhere (the CLI) to find it whatever ports
+        it was given."""
+        record = {"awsEndpoint": aws_endpoint, "httpUrl": http_url, "pid": os.getpid()}
+        write_atomically(self.path / ENDPOINTS_FILE, json.dumps(record, indent=2).encode() + b"\n")
+
+    def endpoints(self) -> dict[str, Any]:
+        """What :meth:`save_endpoints` recorded last, or {}."""
+        try:
+            value = json.loads((self.path / ENDPOINTS_FILE).read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return value if isinstance(value, dict) else {}
 
     def demo(self) -> dict[str, Any]:
         path = self.path / DEMO_FILE

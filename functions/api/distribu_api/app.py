@@ -13,6 +13,7 @@ from distribu_api.lazy import IncludeRoutersOnDemand, LazyRouters
 API_PREFIX = "/api/v1"
 ROUTERS = {resource: f"distribu_api.routers.{resource}"
            for resource in ("products", "orders", "customers", "webhooks", "imports", "exports")}
+DOCS_ROUTER = "distribu_api.routers.docs"  # Swagger UI at /api/v1/docs, loaded like a resource's router
 
 
 def security_headers(scope: dict[str, Any]) -> list[tuple[bytes, bytes]]:
@@ -71,14 +72,14 @@ def create_app(logger: Any) -> FastAPI:
         description="B2B wholesale: products, orders, customers, reports and webhooks. "
                     "Authenticate with `Authorization: Bearer dk_...`.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # /api/v1/docs is routers/docs.py: Swagger UI from vendored assets, not a CDN
         redoc_url=None,
         # A trailing slash is a path we do not serve (a JSON 404), never a redirect: Starlette builds the
         # redirect's absolute URL from the request's Host header, which the client chooses.
         redirect_slashes=False,
     )
     errors.install(app, logger)
-    routers = app.state.routers = LazyRouters(app, API_PREFIX, ROUTERS,
+    routers = app.state.routers = LazyRouters(app, API_PREFIX, {**ROUTERS, "docs": DOCS_ROUTER},
                                               dependencies=[Depends(path_ids_that_can_exist)])
     build_openapi = app.openapi
 
