@@ -110,3 +110,25 @@ def address(company_id: str, customer_id: str, **fields: str) -> dict[str, Any]:
 
     values = {"name": "Receiving", "line1": "1 Dock Road", "city": "Springfield", "country": "US", **fields}
     return addresses.add_address(company_id, customer_id, values, staff_actor())
+
+
+# --- scheduled-reports ---
+def report_schedule(company_id: str, *, by: str | None = None, **fields: Any) -> Any:
+    """A scheduled report made by the company's owner (or the team member ``by``), through the domain's verb.
+    Defaults: the orders export (summary) as CSV, daily at 08:00 UTC, to reports@acme.test."""
+    from distribu import scheduled_reports
+
+    values = {"reportType": "ORDERS_EXPORT", "mode": "summary", "format": "csv", "cadence": "DAILY", "hour": "8",
+              "recipients": "reports@acme.test", "isActive": True, **fields}
+    return scheduled_reports.create_schedule(staff_of(company_id, by), values)
+
+
+def make_report_due(company_id: str, schedule_id: str, due_at: str) -> None:
+    """Move a schedule's next due time (as if the clock had reached it): item and index together."""
+    from distribu import dynamo, keys
+
+    dynamo.dynamodb().update_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.report_schedule_sk(schedule_id)),
+        UpdateExpression="SET nextDueAt = :due, GSI2SK = :sort",
+        ExpressionAttributeValues={":due": {"S": due_at},
+                                   ":sort": {"S": keys.reports_due_sort(due_at, company_id, schedule_id)}})
