@@ -112,6 +112,30 @@ def address(company_id: str, customer_id: str, **fields: str) -> dict[str, Any]:
     return addresses.add_address(company_id, customer_id, values, staff_actor())
 
 
+# --- reports ---
+
+def report_shop(tenant: Any, customers: int = 3) -> dict[str, Any]:
+    """A product at 12.50 with plenty of stock and ``customers`` customers (``buyer{n}@shop.test``, "Buyer n"),
+    with ``place(customer_number, quantity)`` and ``move(order_id, status)`` going through the API."""
+    from tests.conftest import call_api
+
+    made = product(tenant.company_id, "Widget", price="12.50", stock=1_000_000)
+    buyers = [customer(tenant.company_id, f"buyer{n}@shop.test", name=f"Buyer {n}", password=None)["id"]
+              for n in range(customers)]
+
+    def place(number: int, quantity: int) -> dict[str, Any]:
+        response = call_api("POST", "/api/v1/orders", key=tenant.key, json_body={
+            "customerId": buyers[number], "items": [{"productId": made["id"], "quantity": quantity}]})
+        assert response.status == 201, response.body
+        return response.body["data"]
+
+    def move(order_id: str, status: str) -> None:
+        response = call_api("PATCH", f"/api/v1/orders/{order_id}", key=tenant.key, json_body={"status": status})
+        assert response.status == 200, response.body
+
+    return {"tenant": tenant, "product": made["id"], "customers": buyers, "place": place, "move": move}
+
+
 # --- scheduled-reports ---
 def report_schedule(company_id: str, *, by: str | None = None, **fields: Any) -> Any:
     """A scheduled report made by the company's owner (or the team member ``by``), through the domain's verb.
