@@ -263,6 +263,41 @@ def test_line_items_as_pdf(stack, tenant, shop) -> None:
     assert "Lines: 2" in text and "Total: $42.50" in text
 
 
+@pytest.mark.parametrize("report_type", ["SALES", "CUSTOMER_SPEND", "INVENTORY_VALUATION"])
+def test_the_reports_as_csv_and_pdf_read_the_same_figures_as_the_reports_page(stack, tenant, shop, projections,
+                                                                               report_type) -> None:
+    from distribu import reports, scheduled_reports
+
+    projections.drain()  # the rollups and the catalog index the reports read
+    csv_schedule, due = _today_report(tenant, reportType=report_type, format="csv")
+    _today_report(tenant, reportType=report_type, format="pdf")
+    assert scheduled_reports.run_due(due + timedelta(minutes=1)).sent == 2
+    files = {kind: (name, content) for message in sent_messages(stack) for name, kind, content in attachments(message)}
+    today = (due - timedelta(days=1)).date().isoformat()
+    csv_name, csv_content = files["text/csv"]
+    pdf_name, pdf_content = files["application/pdf"]
+    assert pdf_content.startswith(b"%PDF-") and len(pdf_content) > 1000
+    rows = list(csv.reader(io.StringIO(csv_content.decode())))
+    text = parsed(sent_messages(stack)[0]).get_body(("plain",)).get_content()
+    if report_type == "SALES":
+        assert csv_name == f"acme-distributors-sales-{today}.csv"
+        assert rows == [["date", "orderCount", "revenue"], [today, "2", "42.50"], ["total", "2", "42.50"]]
+        assert csv_content.decode() == reports.sales_csv(
+            reports.sales_report(tenant.company_id, reports.resolve_range(from_=today, to=today)))
+        assert "Orders: 2" in text and "Revenue: $42.50" in text and "Average order value: $21.25" in text
+    elif report_type == "CUSTOMER_SPEND":
+        assert csv_name == f"acme-distributors-customer-spend-{today}.csv"
+        assert rows[0] == ["customerId", "email", "name", "orderCount", "revenue", "lastOrderAt"]
+        assert rows[1][:5] == [shop["buyer"]["id"], "buyer@northwind.test", "Northwind Traders", "2", "42.50"]
+        assert "Customers who ordered: 1" in text
+    else:
+        assert csv_name == f"acme-distributors-inventory-valuation-{due.date().isoformat()}.csv"
+        assert rows[0] == ["productId", "sku", "name", "category", "stock", "price", "value"]
+        assert rows[1][1:] == ["WDG-1", "Widget Blue", "", "95", "8.50", "807.50"]
+        assert "Stock value: $807.50" in text
+    assert csv_schedule.id in {entry["entityId"] for entry in audit_of(tenant.company_id, "ScheduledReportSent")}
+
+
 def test_a_failure_is_retried_once_then_the_owner_is_told(stack, tenant, shop, monkeypatch) -> None:
     from distribu import emails, scheduled_reports
 

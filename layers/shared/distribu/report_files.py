@@ -48,6 +48,7 @@ class Report:
     tables: list[Table] = field(default_factory=list)
     csv_header: list[str] | None = None
     csv_rows: Iterable[list[str]] | None = None
+    csv_text: str | None = None  # the reports page's own CSV download, when there is one
 
 
 @dataclass
@@ -83,23 +84,35 @@ def period_label(first: date, last: date) -> str:
 
 # --- the reports ---------------------------------------------------------------------------------------
 
+def _range(first: date, last: date) -> Any:
+    from distribu import reports
+
+    return reports.resolve_range(from_=first.isoformat(), to=last.isoformat())
+
+
 def _sales(company_id: str, first: date, last: date) -> dict[str, Any]:
     from distribu import reports
 
-    return reports.sales_report(company_id, reports.resolve_range(from_=first.isoformat(), to=last.isoformat()))
+    return reports.sales_report(company_id, _range(first, last))
 
 
 def _customer_spend(company_id: str, first: date, last: date) -> dict[str, Any]:
     from distribu import reports
 
-    return reports.customer_spend_report(company_id,
-                                         reports.resolve_range(from_=first.isoformat(), to=last.isoformat()))
+    return reports.customer_spend_report(company_id, _range(first, last))
 
 
-def _inventory(company_id: str) -> dict[str, Any]:
+def _inventory(company_id: str, *, all_products: bool) -> dict[str, Any]:
+    """The valuation with its products, every page of them for a PDF (up to :data:`MAX_PDF_ROWS`)."""
     from distribu import reports
 
-    return reports.inventory_report(company_id)
+    answer = reports.inventory_report(company_id, limit=100)
+    data = answer["data"]
+    products = list(data["products"])
+    while all_products and answer["pagination"]["hasMore"] and len(products) < MAX_PDF_ROWS:
+        answer = reports.inventory_report(company_id, limit=100, cursor=answer["pagination"]["nextCursor"])
+        products += answer["data"]["products"]
+    return {**data, "products": products[:MAX_PDF_ROWS]}
 
 
 def sales_report(company_name: str, title: str, label: str, data: dict[str, Any]) -> Report:
@@ -116,9 +129,6 @@ def sales_report(company_name: str, title: str, label: str, data: dict[str, Any]
               footer=["Total", number(totals["orderCount"]), money(totals["revenue"])],
               note="Revenue counts every order placed in the period, cancelled ones included."),
     ]
-    report.csv_header = ["date", "orderCount", "revenue"]
-    report.csv_rows = [[row["date"], str(int(row["orderCount"])), csvformat.money_cell(row["revenue"])]
-                       for row in data["daily"]]
     return report
 
 
@@ -132,11 +142,6 @@ def customer_spend_report(company_name: str, title: str, label: str, data: dict[
     report.tables = [Table("Customers, highest spend first", ["Customer", "Email", "Orders", "Revenue", "Last order"],
                            rows, frozenset({2, 3}), [3, 3.4, 1, 1.4, 1.4],
                            footer=["Total", "", number(totals["orderCount"]), money(totals["revenue"]), ""])]
-    report.csv_header = ["customerId", "email", "name", "orderCount", "revenue", "lastOrderAt"]
-    report.csv_rows = [[row.get("customerId") or "", csvformat.text_cell(row.get("email")),
-                        csvformat.text_cell(row.get("name")), str(int(row["orderCount"])),
-                        csvformat.money_cell(row["revenue"]), row.get("lastOrderAt") or ""]
-                       for row in data["customers"]]
     return report
 
 
@@ -157,11 +162,6 @@ def inventory_report(company_name: str, title: str, label: str, data: dict[str, 
               frozenset({3, 4, 5}), [1.4, 3, 1.6, 1, 1.1, 1.3],
               note="Value is stock × catalog price, active and inactive products alike."),
     ]
-    report.csv_header = ["productId", "sku", "name", "category", "stock", "price", "value"]
-    report.csv_rows = [[row.get("productId") or "", csvformat.text_cell(row.get("sku")),
-                        csvformat.text_cell(row.get("name")), csvformat.text_cell(row.get("category")),
-                        str(int(row["stock"])), csvformat.money_cell(row["price"]), csvformat.money_cell(row["value"])]
-                       for row in data["products"]]
     return report
 
 
@@ -206,6 +206,8 @@ def _cut_note(count: int) -> str:
 
 
 def csv_bytes(report: Report) -> bytes:
+    if report.csv_text is not None:
+        return report.csv_text.encode("utf-8")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(report.csv_header or [])
@@ -220,19 +222,27 @@ def build(schedule: Any, company: Any, due_at: str) -> Document:
 
     first, last = scheduled_reports.period(schedule.cadence, due_at)
     kind = schedule.report_type
+    from distribu import reports
+
     if kind == "INVENTORY_VALUATION":
         label = f"as of {clock.parse_iso(due_at).strftime('%-d %b %Y, %H:%M UTC')}"
-        report = inventory_report(company.name, schedule.title, label, _inventory(company.id))
+        data = _inventory(company.id, all_products=schedule.format == "pdf")
+        report = inventory_report(company.name, schedule.title, label, data)
+        if schedule.format == "csv":
+            report.csv_text = reports.inventory_csv(company.id)
         stem = f"inventory-valuation-{clock.parse_iso(due_at).date().isoformat()}"
     else:
         label = period_label(first, last)
         span = first.isoformat() if first == last else f"{first.isoformat()}-to-{last.isoformat()}"
         if kind == "SALES":
-            report = sales_report(company.name, schedule.title, label, _sales(company.id, first, last))
+            data = _sales(company.id, first, last)
+            report = sales_report(company.name, schedule.title, label, data)
+            report.csv_text = reports.sales_csv(data)
             stem = f"sales-{span}"
         elif kind == "CUSTOMER_SPEND":
-            report = customer_spend_report(company.name, schedule.title, label,
-                                           _customer_spend(company.id, first, last))
+            data = _customer_spend(company.id, first, last)
+            report = customer_spend_report(company.name, schedule.title, label, data)
+            report.csv_text = reports.customers_csv(data)
             stem = f"customer-spend-{span}"
         else:
             report = orders_export_report(company.id, company.name, schedule.title, label, schedule.mode, first,
