@@ -242,6 +242,10 @@ def test_a_due_report_is_emailed_with_its_csv_attached_and_audited_as_system(sta
     assert (entry["actorType"], entry["actorId"], entry["actorName"]) == ("SYSTEM", "system", "Scheduled reports")
     assert entry["entityId"] == schedule.id and entry["details"]["dueAt"] == schedule.next_due_at
     assert entry["details"]["file"] == filename
+    from distribu import audit_text
+
+    assert audit_text.describe(entry) == \
+        "Scheduled reports (system) emailed the report Daily orders export to 2 recipients"
     item = schedule_item(tenant.company_id, schedule.id)
     assert item["lastRunStatus"] == "SENT" and item["nextDueAt"] == scheduled_reports.clock.iso(due + timedelta(days=1))
     # the same due time again, and a run later the same day: nothing more is sent
@@ -323,6 +327,10 @@ def test_a_failure_is_retried_once_then_the_owner_is_told(stack, tenant, shop, m
     failures = audit_of(tenant.company_id, "ScheduledReportFailed")
     assert [entry["details"]["attempt"] for entry in reversed(failures)] == [1, 2]
     assert all(entry["actorType"] == "SYSTEM" for entry in failures)
+    from distribu import audit_text
+
+    assert audit_text.describe(failures[-1]) == ("Scheduled reports (system) could not send the report Daily orders "
+                                                  "export (retrying): SES said no")
     assert schedule_item(tenant.company_id, schedule.id)["lastRunStatus"] == "FAILED"
     monkeypatch.setattr(emails, "send_with_attachment", real)
     assert scheduled_reports.run_due(due + timedelta(hours=2)).as_dict() == {

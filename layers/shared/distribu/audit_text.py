@@ -96,6 +96,8 @@ def describe(entry: dict[str, Any]) -> str:
         return f"{who} applied a CSV import"
     if action.startswith("Team"):
         return _team(who, action, details)
+    if action.startswith("ScheduledReport"):
+        return _scheduled_report(who, action, details)
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
     return f"{who}: {words}" + (f" ({subject})" if entry.get("entityId") else "")
 
@@ -113,5 +115,28 @@ def _team(who: str, action: str, details: dict[str, Any]) -> str:
         return f"{who} removed {email} from the team"
     if action == "TeamInvitationRevoked":
         return f"{who} withdrew the invitation of {email}"
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
+    return f"{who}: {words}"
+
+
+def _scheduled_report(who: str, action: str, details: dict[str, Any]) -> str:
+    after, before = details.get("after") or {}, details.get("before") or {}
+    name = details.get("name") or after.get("name") or before.get("name") or "a scheduled report"
+    if action == "ScheduledReportCreated":
+        return f"{who} scheduled the report {name}"
+    if action == "ScheduledReportUpdated":
+        return f"{who} changed the scheduled report {name}"
+    if action == "ScheduledReportPaused":
+        return f"{who} paused the scheduled report {name}"
+    if action == "ScheduledReportResumed":
+        return f"{who} resumed the scheduled report {name}"
+    if action == "ScheduledReportDeleted":
+        return f"{who} deleted the scheduled report {name}"
+    if action == "ScheduledReportSent":
+        count = len(details.get("recipients") or [])
+        return f"{who} emailed the report {name} to {count} recipient{'s' if count != 1 else ''}"
+    if action == "ScheduledReportFailed":
+        again = " (retrying)" if details.get("retryAt") else ""
+        return f"{who} could not send the report {name}{again}: {details.get('error') or 'unknown error'}"
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
     return f"{who}: {words}"
