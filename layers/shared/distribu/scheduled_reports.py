@@ -56,7 +56,7 @@ RETRY_DELAY = timedelta(minutes=5)
 RUN_KEPT_SECONDS = 90 * 24 * 3600
 SYSTEM = audit.Actor.system("Scheduled reports")
 _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
-_SEPARATORS = re.compile(r"[\s,;]+")
+_SEPARATORS = re.compile(r"[,;\r\n]+")
 
 
 # --- the schedule ------------------------------------------------------------------------------------
@@ -165,21 +165,28 @@ def _int_in(value: Any, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
+def _valid_address(text: str) -> bool:
+    return len(text) <= 254 and _EMAIL.match(text) is not None
+
+
 def parse_recipients(value: Any) -> tuple[list[str], list[str]]:
-    """Addresses separated by commas, semicolons, spaces or lines: (valid ones lowercased, once each; bad ones)."""
+    """Addresses separated by commas, semicolons or lines (or spaces, when every word is an address):
+    (the valid ones lowercased, once each; the entries that are not addresses, as typed)."""
     if isinstance(value, (list, tuple)):
         value = ",".join(str(part) for part in value)
     good: list[str] = []
     bad: list[str] = []
-    for part in _SEPARATORS.split(str(value or "")):
-        if not part:
+    for entry in _SEPARATORS.split(str(value or "")):
+        entry = " ".join(entry.split())
+        if not entry:
             continue
-        address = part.strip().lower()
-        if len(address) <= 254 and _EMAIL.match(address):
+        words = [word.lower() for word in entry.split(" ")]
+        if not all(_valid_address(word) for word in words):
+            bad.append(entry)
+            continue
+        for address in words:
             if address not in good:
                 good.append(address)
-        else:
-            bad.append(part)
     return good, bad
 
 
