@@ -253,6 +253,27 @@ def test_a_due_report_is_emailed_with_its_csv_attached_and_audited_as_system(sta
     assert len(sent_messages(stack)) == 1
 
 
+def test_an_edit_saved_over_a_claim_fails_and_a_schedule_never_sticks_to_a_sent_due_time(stack, tenant,
+                                                                                        shop) -> None:
+    from distribu import scheduled_reports
+    from distribu.errors import ValidationError
+
+    schedule, due = _today_report(tenant)
+    staff = owner(tenant.company_id)
+    read_before_the_run = scheduled_reports.get_schedule(staff, schedule.id)
+    assert scheduled_reports.run_due(due + timedelta(minutes=1)).sent == 1
+    with pytest.raises(ValidationError, match="changed or deleted meanwhile"):
+        scheduled_reports._replace(staff, read_before_the_run, {**schedule_item(tenant.company_id, schedule.id),
+                                                                 "version": read_before_the_run.version},
+                                   scheduled_reports.check(read_before_the_run.form_values()),
+                                   due, "ScheduledReportUpdated")
+    # Were the sent due time put back all the same, the runner sends nothing and moves the schedule on.
+    factories.make_report_due(tenant.company_id, schedule.id, schedule.next_due_at)
+    summary = scheduled_reports.run_due(due + timedelta(minutes=20))
+    assert (summary.sent, summary.skipped) == (0, 1) and len(sent_messages(stack)) == 1
+    assert schedule_item(tenant.company_id, schedule.id)["nextDueAt"] > schedule.next_due_at
+
+
 def test_line_items_as_pdf(stack, tenant, shop) -> None:
     from distribu import scheduled_reports
 
