@@ -96,7 +96,9 @@ def mail_for_order(event_item: dict[str, Any]) -> bool:
     text = (f"Order {reference} left {len(low)} product{'s' if len(low) != 1 else ''} at or below "
             "the low-stock threshold:\n\n" + "\n".join(lines) + "\n\nRestock them in Inventory.")
     try:
-        emails.send(recipients, f"Low stock after order {reference}", text)
+        company = dynamo.get(keys.company(company_id), keys.COMPANY_SK)  # its sender name (company settings)
+        sender = companies.Company.from_item(company).email_sender_name if company else None
+        emails.send(recipients, f"Low stock after order {reference}", text, sender_name=sender)
     except Exception:
         table.delete_item(TableName=dynamo.table_name(), Key=marker)
         raise
