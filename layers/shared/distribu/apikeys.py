@@ -141,6 +141,16 @@ def revoke_api_key(company_id: str, key_id: str, actor: audit.Actor) -> dict[str
     return public_view({**current, "status": "REVOKED", "revokedAt": now})
 
 
+def list_api_keys(company_id: str) -> list[dict[str, Any]]:
+    response = dynamodb().query(
+        TableName=dynamo.table_name(), IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.listing(company_id, "APIKEY")}},
+        ScanIndexForward=False,
+    )
+    return [public_view(dynamo.from_item(raw) or {}) for raw in response.get("Items", [])]
+
+
 # --- the dashboard: the same verbs, for a signed-in staff member (OWNER and ADMIN) --------------------------
 
 def _field(field: str, message: str) -> dict[str, str]:
