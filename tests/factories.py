@@ -110,3 +110,33 @@ def address(company_id: str, customer_id: str, **fields: str) -> dict[str, Any]:
 
     values = {"name": "Receiving", "line1": "1 Dock Road", "city": "Springfield", "country": "US", **fields}
     return addresses.add_address(company_id, customer_id, values, staff_actor())
+
+
+# --- dash-settings ---
+
+def api_key(company_id: str, name: str = "ERP sync", *, scopes: list[str] | None = None,
+            expires_at: str | None = None) -> tuple[dict[str, Any], str]:
+    """An API key made as the CLI makes one (its view, and the key itself)."""
+    from distribu import apikeys, audit
+
+    return apikeys.create_api_key(company_id, name, scopes or ["products:read"], audit.Actor("SYSTEM", "cli", "distribu CLI"),
+                                  expires_at=expires_at)
+
+
+def product_price_change(company_id: str, product_id: str, price: str, *, actor_name: str = "Ann") -> dict[str, Any]:
+    """A staff member's price change of a product (a ``ProductUpdated`` audit entry)."""
+    from distribu import audit, catalog
+
+    return catalog.update_product(company_id, product_id, {"price": Decimal(price)}, audit.Actor("USER", "ann", actor_name))
+
+
+def audit_entries_at(company_id: str, moments: list[str], *, action: str = "ProductCreated",
+                     entity_type: str = "Product", actor_type: str = "USER") -> None:
+    """Audit entries dated ``moments`` (ISO datetimes), as the domain writes them (for date filters and pages)."""
+    from distribu import audit, dynamo
+
+    actor = audit.Actor(actor_type, "someone", "Someone")
+    for start in range(0, len(moments), 50):
+        dynamo.transact([audit.entry(company_id, actor, action, entity_type, f"e{index:025d}",
+                                     {"after": {"name": f"Item {index}"}}, at=moment)
+                         for index, moment in enumerate(moments[start:start + 50], start=start)])
