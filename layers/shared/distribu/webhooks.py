@@ -200,8 +200,8 @@ def update_webhook(company_id: str, webhook_id: str, changes: dict[str, Any], ac
 
 def delete_webhook(company_id: str, webhook_id: str, actor: audit.Actor, *,
                    checks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The webhook goes at once (queued deliveries to it are skipped); its delivery log stays readable by
-    no one and expires with its items. Returns the webhook as it was."""
+    """The webhook goes at once (deliveries queued for it are skipped, not sent); its delivery log is no
+    longer reachable. Returns the webhook as it was."""
     current = get_item(company_id, webhook_id)
     own = [
         dynamo.delete(keys.company(company_id), keys.webhook_sk(webhook_id), condition="attribute_exists(PK)"),
