@@ -140,3 +140,29 @@ def audit_entries_at(company_id: str, moments: list[str], *, action: str = "Prod
         dynamo.transact([audit.entry(company_id, actor, action, entity_type, f"e{index:025d}",
                                      {"after": {"name": f"Item {index}"}}, at=moment)
                          for index, moment in enumerate(moments[start:start + 50], start=start)])
+
+# --- dash-webhooks ---
+
+def webhook(company_id: str, url: str = "https://erp.example.com/hooks/distribu", *,
+            events: list[str] | None = None, active: bool = True) -> dict[str, Any]:
+    """A webhook, created as the API creates it; the answer holds its ``secret``."""
+    from distribu import webhooks
+
+    data = webhooks.WebhookCreate(url=url, events=events or ["customer.created"], isActive=active)
+    return webhooks.create_webhook(company_id, data, staff_actor())
+
+
+def fanned_out(company_id: str, event_type: str) -> list[str]:
+    """The newest ``event_type`` event of the company fanned out (as the dispatcher does when the stream
+    brings it): one delivery per subscribed webhook, each queued. Returns the deliveries' ids."""
+    from distribu import dynamo, keys, webhook_delivery
+
+    response = dynamo.dynamodb().query(
+        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "EVENT#"}},
+        ScanIndexForward=False)
+    event = next(item for item in (dynamo.from_item(raw) or {} for raw in response["Items"])
+                 if item["eventType"] == event_type)
+    webhook_delivery.fan_out(event)
+    return [webhook_delivery.delivery_id(event["id"], hook["id"]) for hook in webhook_delivery.subscriptions(company_id)
+            if webhook_delivery.receives(hook, event)]

@@ -110,8 +110,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "attempt": INTEGER, "at": TIMESTAMP, "statusCode": _nullable(INTEGER), "error": _nullable(STRING),
         "durationMs": INTEGER, "responseBody": STRING}),
     "Delivery": _object({
-        "id": STRING, "webhookId": STRING, "eventId": STRING, "event": {"type": "string", "enum": list(EVENT_TYPES)},
-        "status": {"type": "string", "enum": ["PENDING", "RETRYING", "SUCCEEDED", "DEAD", "SKIPPED"]},
+        "id": STRING, "webhookId": STRING, "eventId": STRING,
+        "event": {"type": "string", "enum": [*EVENT_TYPES, "ping"], "description": "ping: a test event sent from "
+                  "the dashboard."},
+        "status": {"type": "string", "enum": ["PENDING", "RETRYING", "SUCCEEDED", "DEAD", "SKIPPED", "FAILED"],
+                   "description": "FAILED: a test event's only attempt failed (test events are not retried)."},
         "attemptCount": INTEGER, "attempts": {"type": "array", "items": _ref("DeliveryAttempt")},
         "nextRetryAt": _nullable(TIMESTAMP), "deliveredAt": _nullable(TIMESTAMP), "createdAt": TIMESTAMP,
         "updatedAt": TIMESTAMP,
@@ -185,7 +188,7 @@ OPERATIONS: dict[str, tuple[int, dict[str, Any], dict[int, str]]] = {
     "delete_webhook": (200, one("Deleted"), {}),
     "rotate_secret": (200, one("WebhookWithSecret"), {409: "The webhook is being changed right now."}),
     "list_deliveries": (200, listing("Delivery"), {}),
-    "replay_delivery": (202, one("Delivery"), {}),
+    "replay_delivery": (202, one("Delivery"), {422: "This webhook is disabled: enable it to replay a delivery."}),
     "create_import": (201, one("ImportWithUpload"), {}),
     "get_import": (200, one("Import"), {}),
     "apply_import": (202, one("Import"), {409: "The import is being changed right now.",
