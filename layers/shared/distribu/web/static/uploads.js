@@ -42,6 +42,7 @@
       valid = false;
       problem.textContent = message;
       problem.hidden = false;
+      if (hint) { hint.hidden = true; }
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", "image-problem");
       figure.hidden = true;
@@ -52,6 +53,7 @@
       valid = true;
       problem.hidden = true;
       problem.textContent = "";
+      if (hint) { hint.hidden = false; }
       input.removeAttribute("aria-invalid");
       if (hint) { input.setAttribute("aria-describedby", hint.id); }
       if (declared) { declared.value = type; }
