@@ -141,6 +141,7 @@ def audit_entries_at(company_id: str, moments: list[str], *, action: str = "Prod
                                      {"after": {"name": f"Item {index}"}}, at=moment)
                          for index, moment in enumerate(moments[start:start + 50], start=start)])
 
+
 # --- dash-webhooks ---
 
 def webhook(company_id: str, url: str = "https://erp.example.com/hooks/distribu", *,
@@ -166,3 +167,50 @@ def fanned_out(company_id: str, event_type: str) -> list[str]:
     webhook_delivery.fan_out(event)
     return [webhook_delivery.delivery_id(event["id"], hook["id"]) for hook in webhook_delivery.subscriptions(company_id)
             if webhook_delivery.receives(hook, event)]
+
+
+# --- dash-uploads ---
+
+def png_bytes(size: int = 0) -> bytes:
+    """A real 1x1 PNG; ``size`` pads it with trailing bytes to exactly that length (decoders ignore them)."""
+    import base64
+
+    image = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/eL9GtQAAAABJRU5ErkJggg==")
+    return image + b"\0" * max(0, size - len(image))
+
+
+def jpeg_bytes() -> bytes:
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\0" * 64 + b"\xff\xd9"
+
+
+def webp_bytes() -> bytes:
+    return b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\0" * 40
+
+
+def avif_bytes(*, major: bytes = b"avif", compatible: tuple[bytes, ...] = (b"mif1", b"miaf")) -> bytes:
+    body = major + b"\0\0\0\0" + b"".join(compatible)
+    return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body + b"\0" * 32
+
+
+def html_bytes() -> bytes:
+    return b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+
+
+def gif_bytes() -> bytes:
+    return b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+
+
+def csv_text(kind: str, rows: list[dict[str, Any]]) -> str:
+    """A CSV file of ``rows`` with the export header of ``kind`` (products or customers)."""
+    import csv
+    import io
+
+    from distribu import csvformat
+
+    header = csvformat.PRODUCT_EXPORT_HEADER if kind == "products" else csvformat.CUSTOMER_EXPORT_HEADER
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({name: row.get(name, "") for name in header})
+    return out.getvalue()
