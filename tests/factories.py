@@ -214,3 +214,49 @@ def csv_text(kind: str, rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow({name: row.get(name, "") for name in header})
     return out.getvalue()
+
+
+# --- reports ---
+
+def report_shop(tenant: Any, customers: int = 3) -> dict[str, Any]:
+    """A product at 12.50 with plenty of stock and ``customers`` customers (``buyer{n}@shop.test``, "Buyer n"),
+    with ``place(customer_number, quantity)`` and ``move(order_id, status)`` going through the API."""
+    from tests.conftest import call_api
+
+    made = product(tenant.company_id, "Widget", price="12.50", stock=1_000_000)
+    buyers = [customer(tenant.company_id, f"buyer{n}@shop.test", name=f"Buyer {n}", password=None)["id"]
+              for n in range(customers)]
+
+    def place(number: int, quantity: int) -> dict[str, Any]:
+        response = call_api("POST", "/api/v1/orders", key=tenant.key, json_body={
+            "customerId": buyers[number], "items": [{"productId": made["id"], "quantity": quantity}]})
+        assert response.status == 201, response.body
+        return response.body["data"]
+
+    def move(order_id: str, status: str) -> None:
+        response = call_api("PATCH", f"/api/v1/orders/{order_id}", key=tenant.key, json_body={"status": status})
+        assert response.status == 200, response.body
+
+    return {"tenant": tenant, "product": made["id"], "customers": buyers, "place": place, "move": move}
+
+
+# --- scheduled-reports ---
+def report_schedule(company_id: str, *, by: str | None = None, **fields: Any) -> Any:
+    """A scheduled report made by the company's owner (or the team member ``by``), through the domain's verb.
+    Defaults: the orders export (summary) as CSV, daily at 08:00 UTC, to reports@acme.test."""
+    from distribu import scheduled_reports
+
+    values = {"reportType": "ORDERS_EXPORT", "mode": "summary", "format": "csv", "cadence": "DAILY", "hour": "8",
+              "recipients": "reports@acme.test", "isActive": True, **fields}
+    return scheduled_reports.create_schedule(staff_of(company_id, by), values)
+
+
+def make_report_due(company_id: str, schedule_id: str, due_at: str) -> None:
+    """Move a schedule's next due time (as if the clock had reached it): item and index together."""
+    from distribu import dynamo, keys
+
+    dynamo.dynamodb().update_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.report_schedule_sk(schedule_id)),
+        UpdateExpression="SET nextDueAt = :due, GSI2SK = :sort",
+        ExpressionAttributeValues={":due": {"S": due_at},
+                                   ":sort": {"S": keys.reports_due_sort(due_at, company_id, schedule_id)}})

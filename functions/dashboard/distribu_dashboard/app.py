@@ -8,7 +8,8 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import accounts, home, images, imports, invites, settings, team, webhooks
+from distribu_dashboard.pages import (accounts, home, images, imports, invites, scheduled_reports, settings,
+                                     team, webhooks)
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
 routes = [
@@ -21,6 +22,7 @@ routes = [
     *webhooks.routes,
     *images.routes,
     *imports.routes,
+    *scheduled_reports.routes,
 ]
 
 

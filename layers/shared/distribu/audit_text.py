@@ -153,6 +153,8 @@ def describe(entry: dict[str, Any]) -> str:
         return f"{who} changed their password"
     if action == "UserProfileUpdated":
         return _changed(who, entry, "their profile")
+    if action.startswith("ScheduledReport"):
+        return _scheduled_report(who, action, details)
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
     return f"{who}: {words}" + (f" ({subject})" if entry.get("entityId") else "")
 
@@ -195,3 +197,26 @@ def _webhook(who: str, action: str, entry: dict[str, Any]) -> str:
         return _changed(who, entry, label)
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
     return f"{who}: {words} ({label})"
+
+
+def _scheduled_report(who: str, action: str, details: dict[str, Any]) -> str:
+    after, before = details.get("after") or {}, details.get("before") or {}
+    name = details.get("name") or after.get("name") or before.get("name") or "a scheduled report"
+    if action == "ScheduledReportCreated":
+        return f"{who} scheduled the report {name}"
+    if action == "ScheduledReportUpdated":
+        return f"{who} changed the scheduled report {name}"
+    if action == "ScheduledReportPaused":
+        return f"{who} paused the scheduled report {name}"
+    if action == "ScheduledReportResumed":
+        return f"{who} resumed the scheduled report {name}"
+    if action == "ScheduledReportDeleted":
+        return f"{who} deleted the scheduled report {name}"
+    if action == "ScheduledReportSent":
+        count = len(details.get("recipients") or [])
+        return f"{who} emailed the report {name} to {count} recipient{'s' if count != 1 else ''}"
+    if action == "ScheduledReportFailed":
+        again = " (retrying)" if details.get("retryAt") else ""
+        return f"{who} could not send the report {name}{again}: {details.get('error') or 'unknown error'}"
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
+    return f"{who}: {words}"
