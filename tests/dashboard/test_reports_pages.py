@@ -99,6 +99,7 @@ def test_presets_and_a_from_to_range(owner: Browser, shop: dict) -> None:
     custom = owner.get(f"{REPORTS}?from=2026-03-15&to=2026-04-05")
     assert custom.status == 200 and "Reports 15 March – 5 April 2026" in custom.text
     assert custom.value_of("from") == "2026-03-15" and custom.value_of("to") == "2026-04-05"
+    assert year.value_of("from") == "2026-01-01" and year.value_of("to") == "2026-04-14"  # the picker starts there
     assert not custom.soup.select('.pills a[aria-current="true"]')
     # links keep the range
     link = custom.soup.find("a", string="Customer spend (CSV)")["href"]
@@ -157,7 +158,8 @@ def test_orders_export_for_the_range_in_both_layouts(owner: Browser, shop: dict,
                                ("line-items", "orderId,createdAt,status,customerEmail,productSku", 2)):
         done = owner.post(f"{REPORTS}/export", {"mode": mode, "from": "2026-04-01", "to": "2026-04-10"})
         assert done.status == 200, done.text
-        assert f"Your export is ready: {rows} rows." in done.text
+        layout = "line items" if mode == "line-items" else "summary"
+        assert f"Your orders export ({layout}, 1–10 April 2026) is ready: {rows} rows." in done.text
         link = done.soup.find("a", string=lambda text: bool(text and text.startswith("Download ")))["href"]
         body = requests.get(link).content.decode()
         lines = body.strip().splitlines()

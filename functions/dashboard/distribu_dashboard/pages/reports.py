@@ -29,7 +29,7 @@ PRESET_CHOICES = (("today", "Today"), ("week", "This week"), ("month", "This mon
 EXPORT_MODES = (("summary", "Summary: one row per order"), ("line-items", "Line items: one row per order line"))
 EXPORT_KINDS = {"summary": "orders", "line-items": "order-items"}
 CUSTOMER_ROWS = 25   # the customer table shows the top ones; the CSV has them all
-PRODUCT_ROWS = 25    # the valuation's products, a page at a time
+PRODUCT_ROWS = 10    # the valuation's products, a page at a time
 DAILY_BARS_UP_TO = 400  # longer ranges chart one bar per month
 CSV_TABLES = ("sales", "statuses", "customers", "categories", "products")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -111,6 +111,8 @@ def _render(page: DeskPage, form: Form, *, status: int = 200, export_form: Form 
         form.take(error, fields=("preset", "from", "to"))
         return page.render("reports/index.html", status=400, report=None, **context)
     sales = reports.sales_report(staff.company_id, report_range)
+    if not form.text("from") and not form.text("to"):  # the picker starts from the range shown
+        form.values.update({"from": sales["range"]["from"][:10], "to": sales["range"]["to"][:10]})
     spend = reports.customer_spend_report(staff.company_id, report_range)
     cursor = page.request.query_params.get("cursor") or None
     try:

@@ -14,6 +14,9 @@ from decimal import Decimal
 from typing import Callable, Sequence
 
 
+MAX_BAR_WIDTH = 36.0  # a week's seven bars stay bars, not blocks
+
+
 @dataclass(frozen=True)
 class Bar:
     x: float
@@ -69,6 +72,7 @@ def bar_chart(values: Sequence[float | Decimal], titles: Sequence[str], x_labels
     highest = nice_ceiling(float(max(values, default=0) or 0))
     column = plot_width / count
     gap = min(column * 0.2, 3.0) if column >= 3 else 0.0
+    bar_width = min(max(column - gap, 0.5), MAX_BAR_WIDTH)
     bars = []
     for number, (value, tip) in enumerate(zip(values, titles)):
         amount = float(value)
@@ -76,7 +80,7 @@ def bar_chart(values: Sequence[float | Decimal], titles: Sequence[str], x_labels
         if amount > 0:
             bar_height = max(bar_height, 1.0)  # a small day still shows
         x = left + number * column
-        bars.append(Bar(round(x + gap / 2, 2), round(max(column - gap, 0.5), 2), round(top + plot_height - bar_height, 2),
+        bars.append(Bar(round(x + (column - bar_width) / 2, 2), round(bar_width, 2), round(top + plot_height - bar_height, 2),
                         round(bar_height, 2), round(x, 2), round(column, 2), tip, amount <= 0))
     y_ticks = tuple(Tick(round(top + plot_height - plot_height * step / y_tick_count, 2),
                          y_label(highest * step / y_tick_count)) for step in range(y_tick_count + 1))
