@@ -8,7 +8,7 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import (accounts, home, images, imports, invites, scheduled_reports, settings,
+from distribu_dashboard.pages import (accounts, home, images, imports, invites, reports, scheduled_reports, settings,
                                      team, webhooks)
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
@@ -18,6 +18,7 @@ routes = [
     *home.routes,
     *team.routes,
     *settings.routes,
+    *reports.routes,
     *invites.routes,
     *webhooks.routes,
     *images.routes,
