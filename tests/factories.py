@@ -110,3 +110,10 @@ def address(company_id: str, customer_id: str, **fields: str) -> dict[str, Any]:
 
     values = {"name": "Receiving", "line1": "1 Dock Road", "city": "Springfield", "country": "US", **fields}
     return addresses.add_address(company_id, customer_id, values, staff_actor())
+
+
+# --- dash-inventory ---
+
+def products(company_id: str, specs: list[tuple[str, int]], **fields: Any) -> list[dict[str, Any]]:
+    """Several products, each ``(name, stock)``; ``fields`` apply to all (category, price, isActive...)."""
+    return [product(company_id, name, stock=stock, **fields) for name, stock in specs]

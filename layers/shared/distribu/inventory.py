@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from distribu import audit, catalog, clock, dynamo, ids, keys, outbox
 from distribu.catalog import MAX_STOCK
-from distribu.errors import Conflict, ValidationError
+from distribu.errors import Conflict, NotFound, ValidationError
 from distribu.idempotency import AlsoWrite, extra_items
 from distribu.permissions import Staff
 
@@ -171,9 +171,11 @@ def _plan(mode: str, item: dict[str, Any], value: int, now: str) -> tuple[RowRes
 
 
 def adjust_stock_in_bulk(company_id: str, change: BulkStockChange, actor: audit.Actor, *,
-                         also_write: AlsoWrite | None = None, attempts: int = 4) -> BulkResult:
+                         also_write: AlsoWrite | None = None, refuse_missing: bool = False,
+                         attempts: int = 4) -> BulkResult:
     """Set or Delta on up to 100 products (see the module's docstring for the rules and the round trips).
-    Rows name products of ``company_id`` only: another company's product is "not_found", like a missing one.
+    Rows name products of ``company_id`` only: another company's product is "not_found", like a missing one;
+    with ``refuse_missing`` any such row is "Product not found." (404) and nothing is written.
     ``also_write`` (the API's idempotency record) is given the whole result and rides with the last chunk."""
     if not change.items:
         raise ValidationError("Validation failed.", details=[{"field": "items", "message": "select at least one product"}])
@@ -190,6 +192,8 @@ def adjust_stock_in_bulk(company_id: str, change: BulkStockChange, actor: audit.
             results[product_id] = RowResult(product_id, "not_found")
         else:
             pending.append((product_id, item))
+    if refuse_missing and results:
+        raise NotFound(NOT_FOUND)
 
     chunks = [pending[start:start + CHUNK_PRODUCTS] for start in range(0, len(pending), CHUNK_PRODUCTS)] or [[]]
     for number, chunk in enumerate(chunks):
@@ -252,8 +256,10 @@ def _audit_details(result: BulkResult, values: dict[str, int]) -> dict[str, Any]
 
 
 def bulk_adjust_stock(staff: Staff, product_ids: list[str], mode: str, value: int) -> BulkResult:
-    """The dashboard's bulk action: the same mode and value for every selected product (any role)."""
+    """The dashboard's bulk action: the same mode and value for every selected product (any role). The
+    selection comes from the staff member's own list, so a product that is not theirs (or no longer exists)
+    refuses the whole action: 404, nothing written."""
     staff.require("catalog")
     change = BulkStockChange.model_validate({"mode": mode, "items": [{"productId": product_id, "value": value}
                                                                      for product_id in dict.fromkeys(product_ids)]})
-    return adjust_stock_in_bulk(staff.company_id, change, staff.actor())
+    return adjust_stock_in_bulk(staff.company_id, change, staff.actor(), refuse_missing=True)
