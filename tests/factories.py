@@ -260,3 +260,10 @@ def make_report_due(company_id: str, schedule_id: str, due_at: str) -> None:
         UpdateExpression="SET nextDueAt = :due, GSI2SK = :sort",
         ExpressionAttributeValues={":due": {"S": due_at},
                                    ":sort": {"S": keys.reports_due_sort(due_at, company_id, schedule_id)}})
+
+
+# --- dash-inventory ---
+
+def products(company_id: str, specs: list[tuple[str, int]], **fields: Any) -> list[dict[str, Any]]:
+    """Several products, each ``(name, stock)``; ``fields`` apply to all (category, price, isActive...)."""
+    return [product(company_id, name, stock=stock, **fields) for name, stock in specs]

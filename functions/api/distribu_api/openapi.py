@@ -175,6 +175,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                      "items": _object({"productId": STRING, "name": STRING, "sku": _nullable(STRING),
                                        "category": _nullable(STRING), "stock": INTEGER, "price": MONEY,
                                        "value": MONEY})}}),
+    "StockRowResult": _object({
+        "productId": STRING, "result": {"type": "string", "enum": ["updated", "unchanged", "not_found"]},
+        "previousStock": {"type": "integer", "minimum": 0}, "stock": {"type": "integer", "minimum": 0},
+        "clamped": {"type": "boolean", "description": "The result was below 0 and is 0."},
+        "error": {"type": "string", "description": "`Product not found.` (not_found rows only)."},
+    }, optional=("previousStock", "stock", "clamped", "error")),
+    "BulkStockResult": _object({
+        "mode": {"type": "string", "enum": ["set", "delta"]}, "updated": INTEGER, "unchanged": INTEGER,
+        "notFound": INTEGER, "items": {"type": "array", "items": _ref("StockRowResult")},
+    }),
     "Deleted": _object({"id": STRING, "deleted": {"type": "boolean", "enum": [True]}}),
     "PriceDeleted": _object({"customerId": STRING, "productId": STRING, "deleted": {"type": "boolean", "enum": [True]}}),
 }
@@ -200,6 +210,8 @@ OPERATIONS: dict[str, tuple[int, dict[str, Any], dict[int, str]]] = {
     "create_product": (201, one("Product"), {409: "`A product with this SKU already exists.`"}),
     "update_product": (200, one("Product"), {409: "The SKU is taken, or the product is being changed right now."}),
     "delete_product": (200, one("Deleted"), {409: "The product is being changed right now."}),
+    "adjust_stock": (200, one("BulkStockResult"), {409: "The products kept changing while they were adjusted; "
+                                                         "retry."}),
     "list_orders": (200, listing("Order"), {}),
     "get_order": (200, one("Order"), {}),
     "create_order": (201, one("Order"), {
