@@ -110,3 +110,26 @@ def address(company_id: str, customer_id: str, **fields: str) -> dict[str, Any]:
 
     values = {"name": "Receiving", "line1": "1 Dock Road", "city": "Springfield", "country": "US", **fields}
     return addresses.add_address(company_id, customer_id, values, staff_actor())
+
+
+# --- dash-orders ---
+
+def moved_order(company_id: str, order_id: str, *statuses: str) -> dict[str, Any]:
+    """An order moved along its lifecycle by staff, one status after another (as the dashboard does)."""
+    from distribu import orders
+
+    view: dict[str, Any] = {}
+    for status in statuses:
+        view = orders.change_status(company_id, order_id, status, staff_actor())
+    return view
+
+
+def events_of(company_id: str, event_type: str) -> list[dict[str, Any]]:
+    """The outbox events of one type the company's changes wrote (webhooks are delivered from these)."""
+    from distribu import dynamo, keys
+
+    response = dynamo.dynamodb().query(
+        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "EVENT#"}})
+    items = [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
+    return [item for item in items if item.get("eventType") == event_type]

@@ -8,13 +8,14 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import accounts, home, invites, team
+from distribu_dashboard.pages import accounts, home, invites, orders, team
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
 routes = [
     web.static_route(desk.STATIC_PREFIX),
     *accounts.routes,
     *home.routes,
+    *orders.routes,
     *team.routes,
     *invites.routes,
 ]
