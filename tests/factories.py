@@ -267,3 +267,26 @@ def make_report_due(company_id: str, schedule_id: str, due_at: str) -> None:
 def products(company_id: str, specs: list[tuple[str, int]], **fields: Any) -> list[dict[str, Any]]:
     """Several products, each ``(name, stock)``; ``fields`` apply to all (category, price, isActive...)."""
     return [product(company_id, name, stock=stock, **fields) for name, stock in specs]
+
+
+# --- dash-orders ---
+
+def moved_order(company_id: str, order_id: str, *statuses: str) -> dict[str, Any]:
+    """An order moved along its lifecycle by staff, one status after another (as the dashboard does)."""
+    from distribu import orders
+
+    view: dict[str, Any] = {}
+    for status in statuses:
+        view = orders.change_status(company_id, order_id, status, staff_actor())
+    return view
+
+
+def events_of(company_id: str, event_type: str) -> list[dict[str, Any]]:
+    """The outbox events of one type the company's changes wrote (webhooks are delivered from these)."""
+    from distribu import dynamo, keys
+
+    response = dynamo.dynamodb().query(
+        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "EVENT#"}})
+    items = [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
+    return [item for item in items if item.get("eventType") == event_type]

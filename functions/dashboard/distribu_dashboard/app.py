@@ -8,14 +8,15 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import (accounts, home, images, imports, inventory, invites, reports, scheduled_reports,
-                                     settings, team, webhooks)
+from distribu_dashboard.pages import (accounts, home, images, imports, inventory, invites, orders, reports,
+                                     scheduled_reports, settings, team, webhooks)
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
 routes = [
     web.static_route(desk.STATIC_PREFIX),
     *accounts.routes,
     *home.routes,
+    *orders.routes,
     *team.routes,
     *settings.routes,
     *reports.routes,
