@@ -8,7 +8,7 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import accounts, home, invites, team
+from distribu_dashboard.pages import accounts, customers, home, invites, team
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
 routes = [
@@ -16,6 +16,7 @@ routes = [
     *accounts.routes,
     *home.routes,
     *team.routes,
+    *customers.routes,
     *invites.routes,
 ]
 
