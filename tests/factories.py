@@ -290,3 +290,22 @@ def events_of(company_id: str, event_type: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "EVENT#"}})
     items = [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
     return [item for item in items if item.get("eventType") == event_type]
+
+
+# --- dash-customers ---
+
+def customer_with_history(company_id: str, email: str = "buyer@northwind.test", *, name: str = "Northwind Traders",
+                          orders: int = 2) -> dict[str, Any]:
+    """A customer with a shipping address, a contact, a custom price (15% over the catalog's 10.00) and
+    ``orders`` orders of one 10.00 product each (only counted in its stats once the stream is drained).
+    Returns the ids: customer, product, contact, orders, address."""
+    customer_view = customer(company_id, email, name=name, creditLimit=Decimal("5000"), notes="Pays on time.")
+    sku = "SKU-" + customer_view["id"][-6:].upper()
+    product_view = product(company_id, f"Crate of {name}", price="10.00", stock=500, sku=sku)
+    price_override(company_id, customer_view["id"], product_view["id"], "11.50")
+    contact_view = contact(company_id, customer_view["id"], "contact." + email, role="BUYER", name="Second Buyer")
+    address_view = address(company_id, customer_view["id"], line1=f"{name} Dock 7")
+    placed = [order(company_id, customer_view["id"], [(product_view["id"], 1 + n)], po_number=f"PO-{name[:3].upper()}-{n}")
+              for n in range(orders)]
+    return {"customer": customer_view, "product": product_view, "sku": sku, "contact": contact_view,
+            "orders": placed, "address": address_view}

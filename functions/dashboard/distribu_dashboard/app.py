@@ -8,7 +8,7 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import (accounts, home, images, imports, inventory, invites, orders, reports,
+from distribu_dashboard.pages import (accounts, customers, home, images, imports, inventory, invites, orders, reports,
                                      scheduled_reports, settings, team, webhooks)
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
@@ -21,6 +21,7 @@ routes = [
     *settings.routes,
     *reports.routes,
     *inventory.routes,
+    *customers.routes,
     *invites.routes,
     *webhooks.routes,
     *images.routes,
