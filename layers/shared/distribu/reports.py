@@ -372,6 +372,15 @@ def sales_csv(report: dict[str, Any]) -> str:
                                    ["total", report["totals"]["orderCount"], float(report["totals"]["revenue"])]])
 
 
+STATUSES_CSV_HEADER = ("status", "orderCount", "revenue")
+
+
+def statuses_csv(report: dict[str, Any]) -> str:
+    """The status breakdown of a :func:`sales_report`."""
+    return _csv(STATUSES_CSV_HEADER, ([row["status"], row["orderCount"], float(row["revenue"])]
+                                      for row in report["byStatus"]))
+
+
 def customers_csv(report: dict[str, Any]) -> str:
     return _csv(CUSTOMERS_CSV_HEADER, ([row["customerId"], row["email"], row["name"], row["orderCount"],
                                         float(row["revenue"]), row["lastOrderAt"]] for row in report["customers"]))

@@ -79,3 +79,25 @@
     }
   });
 })();
+
+// --- dashboard inventory: <input type="checkbox" data-select-all="productId"> ticks every box of that name
+// in its form (the bulk stock action's rows); it follows the rows when they are ticked one by one.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[type=checkbox]") || !box.form) { return; }
+    var all = box.getAttribute("data-select-all");
+    if (all) {
+      box.form.querySelectorAll("input[type=checkbox][name='" + all + "']").forEach(function (row) {
+        row.checked = box.checked;
+      });
+      return;
+    }
+    var master = box.form.querySelector("input[data-select-all='" + box.name + "']");
+    if (master) {
+      var rows = box.form.querySelectorAll("input[type=checkbox][name='" + box.name + "']");
+      master.checked = Array.prototype.every.call(rows, function (row) { return row.checked; });
+    }
+  });
+})();
