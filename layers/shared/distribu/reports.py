@@ -131,14 +131,18 @@ class ReportRange:
         return {"preset": self.preset}
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # what a report's dates may be
+
+
 def _parse_day(field: str, value: str) -> date:
     text = value.strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        return clock.parse_iso(text).astimezone(timezone.utc).date()
+        day = date.fromisoformat(text) if len(text) == 10 else clock.parse_iso(text).astimezone(timezone.utc).date()
     except (ValueError, OverflowError):
         raise validation_failed(field, f"{field} must be an ISO 8601 date (YYYY-MM-DD).") from None
+    if not EARLIEST <= day <= LATEST:
+        raise validation_failed(field, f"{field} must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}.")
+    return day
 
 
 def resolve_range(preset: str | None = None, from_: str | None = None, to: str | None = None,
