@@ -82,13 +82,18 @@ def main() -> None:
     with locked_moto_server_process():
         from distribu import reports
 
-        shops = {size: seed(size) for size in SIZES}
+        shops = {}
+        for size in SIZES:
+            started = time.perf_counter()
+            shops[size] = seed(size)
+            print(f"seeded {size:,} orders in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         rows: list[tuple[str, str]] = []
         for size, shop in shops.items():
             started = time.perf_counter()
             result = reports.rebuild(shop["company"])
             seconds = time.perf_counter() - started
             orders = result["salesRollups"]["orders"]
+            print(f"rebuilt {size:,} orders in {seconds:.0f} s", file=sys.stderr, flush=True)
             assert orders == size, result
             rows.append((f"rebuild at {size:,} orders",
                          f"{orders / seconds:,.0f} orders/s ({seconds:.2f} s, {result['salesRollups']['months']} "
