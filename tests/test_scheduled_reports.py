@@ -230,7 +230,8 @@ def test_a_due_report_is_emailed_with_its_csv_attached_and_audited_as_system(sta
     assert set(message.destinations) == {"reports@acme.test", "cfo@partner.test"}
     today = (due - timedelta(days=1)).date()
     assert mail["Subject"] == f"Daily orders export - Acme Distributors - {today.day} {today.strftime('%b %Y')}"
-    assert "Orders: 2" in mail.get_body(("plain",)).get_content()
+    body = mail.get_body(("plain",)).get_content()
+    assert "Orders: 2" in body and "scheduled it on Distribu (daily at 08:00 UTC)." in body
     [(filename, content_type, content)] = attachments(message)
     assert filename == f"acme-distributors-orders-{today.isoformat()}.csv" and content_type == "text/csv"
     rows = list(csv.reader(io.StringIO(content.decode())))

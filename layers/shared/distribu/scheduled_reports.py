@@ -682,7 +682,8 @@ def _email_text(schedule: Schedule, company_name: str, due_at: str, document: An
             f"{document.summary}\n\n"
             f"The report is attached as {document.filename}.\n\n"
             f"You receive this because an owner or admin of {company_name} scheduled it on Distribu "
-            f"({schedule.cadence_label.lower()}). Ask them to remove you from the recipients to stop it.\n")
+            f"({schedule.cadence_label[0].lower() + schedule.cadence_label[1:]}). Ask them to remove you from the "
+            "recipients to stop it.\n")
     return subject, text
 
 
