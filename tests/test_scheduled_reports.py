@@ -429,6 +429,40 @@ def test_the_lambda_runs_due_reports_from_a_scheduled_event(stack, tenant, other
     assert again["sent"] == 0 and len(sent_messages(stack)) == 2
 
 
+def test_the_lambda_retries_a_failure_once_then_tells_the_owner(stack, tenant, monkeypatch) -> None:
+    from distribu import dynamo, emails, keys
+    from distribu_local.apigateway import LambdaContext
+    from distribu_local.pumps import scheduled_event
+    from distribu_scheduled_reports.handler import lambda_handler
+
+    made = factories.report_schedule(tenant.company_id)
+    due = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:00.000Z")
+    factories.make_report_due(tenant.company_id, made.id, due)
+    [trigger] = [schedule for schedule in stack.schedules() if schedule.function == "ScheduledReportsFunction"]
+    monkeypatch.setattr(emails, "send_with_attachment",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("Daily sending quota exceeded")))
+
+    def tick() -> dict[str, Any]:
+        return lambda_handler(scheduled_event(stack, trigger), LambdaContext(function_name="scheduled-reports",
+                                                                             timeout_seconds=300))
+
+    assert tick() == {"sent": 0, "failed": 0, "retrying": 1, "skipped": 0, "leftForNextTime": 0}
+    assert tick()["retrying"] == 0 and sent_messages(stack) == []  # the retry waits 5 minutes
+    # 5 minutes pass: the run waiting for its retry is due
+    run_key = dynamo.key(keys.company(tenant.company_id), keys.report_run_sk(made.id, due))
+    dynamo.dynamodb().update_item(TableName=dynamo.table_name(), Key=run_key, UpdateExpression="SET GSI2SK = :sort",
+                                  ExpressionAttributeValues={":sort": {"S": keys.reports_due_sort(
+                                      due, tenant.company_id, f"{made.id}#{due}")}})
+    assert tick() == {"sent": 0, "failed": 1, "retrying": 0, "skipped": 0, "leftForNextTime": 0}
+    assert tick()["failed"] == 0  # once
+    [told] = sent_messages(stack)
+    assert told.destinations["ToAddresses"] == [factories.owner_email("Acme Distributors")]
+    assert "Daily sending quota exceeded" in told.body
+    failures = audit_of(tenant.company_id, "ScheduledReportFailed")
+    assert [(entry["actorType"], entry["details"]["attempt"]) for entry in reversed(failures)] == [
+        ("SYSTEM", 1), ("SYSTEM", 2)]
+
+
 def test_a_runner_short_of_time_leaves_the_rest_for_next_time(stack, tenant) -> None:
     from distribu import scheduled_reports
 
