@@ -81,8 +81,7 @@ async def detail(request: Request) -> Response:
     page, _ = open_desk(request)
     staff = page.require_staff()
     webhook_id = request.path_params["webhook_id"]
-    hook = webhooks.get_for_staff(staff, webhook_id)
-    log = webhooks.deliveries_for_staff(staff, webhook_id, cursor=request.query_params.get("cursor"))
+    hook, log = webhooks.with_log_for_staff(staff, webhook_id, cursor=request.query_params.get("cursor"))
     waiting = any(delivery["status"] == "PENDING" for delivery in log.items)
     return page.render("webhooks/detail.html", hook=hook, deliveries=log.items, next_cursor=log.next_cursor,
                        waiting=waiting)
