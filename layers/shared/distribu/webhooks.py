@@ -290,7 +290,16 @@ def replay_delivery(company_id: str, webhook_id: str, delivery_id: str, actor: a
             raise BusinessRuleViolation(INACTIVE_NO_REPLAY) from None
         raise NotFound(webhook_delivery.DELIVERY_NOT_FOUND) from None
     # Queued only once the log says PENDING: a fast worker's answer can then never be overwritten by it.
-    webhook_delivery.enqueue([webhook_delivery.DeliveryMessage(company_id, webhook_id, delivery_id, replay=True)])
+    try:
+        webhook_delivery.enqueue([webhook_delivery.DeliveryMessage(company_id, webhook_id, delivery_id, replay=True)])
+    except Exception:  # not queued: the log must not say PENDING for good (the audit entry stays: it was tried)
+        dynamo.dynamodb().update_item(
+            TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.delivery_sk(delivery_id)),
+            UpdateExpression="SET #status = :before, nextRetryAt = :next", ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":before": {"S": item["status"]}, ":pending": {"S": "PENDING"},
+                                       ":next": dynamo.to_attr(item.get("nextRetryAt"))})
+        raise
     return webhook_delivery.delivery_to_api({**item, "status": "PENDING", "nextRetryAt": None, "updatedAt": now})
 
 
