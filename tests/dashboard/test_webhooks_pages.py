@@ -544,3 +544,22 @@ def test_a_replay_that_could_not_be_queued_leaves_the_log_as_it_was(tenant, stac
     [after] = deliveries(tenant.company_id, hook["id"])
     assert (after["status"], after["nextRetryAt"]) == (before["status"], before["nextRetryAt"])
     assert before["status"] == "RETRYING" and before["nextRetryAt"]
+
+
+def test_the_audit_log_says_what_was_done_in_words(owner: Browser, tenant, stack) -> None:
+    from distribu import audit, audit_text
+
+    hook = factories.webhook(tenant.company_id, "http://127.0.0.1:9/words", events=["customer.created"])
+    factories.customer(tenant.company_id, "w@buyer.test")
+    [delivery_id] = factories.fanned_out(tenant.company_id, "customer.created")
+    owner.get(f"{URL}/{hook['id']}")
+    owner.post(f"{URL}/{hook['id']}/test")
+    owner.post(f"{URL}/{hook['id']}/deliveries/{delivery_id}/replay")
+    owner.post(f"{URL}/{hook['id']}/rotate")
+    owner.post(f"{URL}/{hook['id']}/delete")
+    said = [audit_text.describe(entry) for entry in audit.list_entries(tenant.company_id, limit=4)]
+    assert [text.split(" (staff) ", 1)[-1] for text in said] == [
+        "deleted the webhook http://127.0.0.1:9/words",
+        "rotated the signing secret of the webhook http://127.0.0.1:9/words",
+        "replayed a customer.created delivery to the webhook http://127.0.0.1:9/words",
+        "sent a test event to the webhook http://127.0.0.1:9/words"], said

@@ -188,6 +188,11 @@ def _webhook(who: str, action: str, entry: dict[str, Any]) -> str:
         return f"{who} deleted {label}"
     if action == "WebhookSecretRotated":
         return f"{who} rotated the signing secret of {label}"
+    if action == "WebhookDeliveryReplayed":
+        event = details.get("event")
+        return f"{who} replayed " + (f"a {event} delivery" if event else "a delivery") + f" to {label}"
+    if action == "WebhookTestSent":
+        return f"{who} sent a test event to {label}"
     if action == "WebhookUpdated":
         changes = _change_list(entry)
         if [what for what, _, _ in changes] == ["the status"]:
