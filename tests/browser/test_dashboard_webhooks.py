@@ -104,3 +104,9 @@ def test_add_a_webhook_send_a_test_event_and_see_it_in_the_delivery_log(page: Pa
     page.get_by_role("button", name="I have copied it, go to the webhook").click()
     expect(page.get_by_text(re.compile(r"Secret rotated\. Until .* UTC every delivery is signed with both"))).to_be_visible()
     shots("rotated")
+
+    page.get_by_role("link", name="Webhooks", exact=True).click()
+    listed = page.locator("tr", has_text=receiver.url(path))
+    expect(listed).to_contain_text("Active")
+    expect(listed).to_contain_text("Rotated: the previous one also signs until")
+    shots("list-with-the-webhook")
