@@ -189,8 +189,7 @@ def _webhook(who: str, action: str, entry: dict[str, Any]) -> str:
     if action == "WebhookSecretRotated":
         return f"{who} rotated the signing secret of {label}"
     if action == "WebhookDeliveryReplayed":
-        event = details.get("event")
-        return f"{who} replayed " + (f"a {event} delivery" if event else "a delivery") + f" to {label}"
+        return f"{who} replayed a {details.get('event') or 'delivery'} delivery to {label}"
     if action == "WebhookTestSent":
         return f"{who} sent a test event to {label}"
     if action == "WebhookUpdated":
