@@ -188,6 +188,10 @@ def _webhook(who: str, action: str, entry: dict[str, Any]) -> str:
         return f"{who} deleted {label}"
     if action == "WebhookSecretRotated":
         return f"{who} rotated the signing secret of {label}"
+    if action == "WebhookDeliveryReplayed":
+        return f"{who} replayed a {details.get('event') or 'delivery'} delivery to {label}"
+    if action == "WebhookTestSent":
+        return f"{who} sent a test event to {label}"
     if action == "WebhookUpdated":
         changes = _change_list(entry)
         if [what for what, _, _ in changes] == ["the status"]:
