@@ -83,8 +83,7 @@ def _status_context(page: DeskPage, area: Area, view: dict[str, Any], uploaded: 
 async def _landing(request: Request, area: Area) -> Response:
     page, _ = open_desk(request)
     staff = page.require_staff()
-    staff_csv.require(staff, area.kind)
-    return page.render("imports/index.html", area=area)
+    return page.render("imports/index.html", area=area, recent=staff_csv.recent_imports(staff, area.kind))
 
 
 async def _start(request: Request, area: Area) -> Response:
