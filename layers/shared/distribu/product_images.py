@@ -214,8 +214,14 @@ def attach_upload(staff: Staff, product_id: str, upload_id: str) -> dict[str, An
     if size > MAX_BYTES:
         _delete(key)
         raise _refuse(TOO_LARGE)
-    first = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}", IfMatch=etag)["Body"].read()
-    content_type = sniff(first) if size else None
+    try:
+        first = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}",
+                                  IfMatch=etag)["Body"].read() if size else b""
+    except client.exceptions.ClientError as error:
+        if _missing(error):  # replaced or gone since HeadObject
+            raise _refuse(NOT_ARRIVED) from None
+        raise
+    content_type = sniff(first)
     if content_type is None:
         _delete(key)
         raise _refuse(WRONG_TYPE)
