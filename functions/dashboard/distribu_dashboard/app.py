@@ -8,17 +8,25 @@ from distribu.web import app as web
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import accounts, home, images, imports, invites, team
+from distribu_dashboard.pages import (accounts, customers, home, images, imports, inventory, invites, orders, reports,
+                                     scheduled_reports, settings, team, webhooks)
 
 # Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
 routes = [
     web.static_route(desk.STATIC_PREFIX),
     *accounts.routes,
     *home.routes,
+    *orders.routes,
     *team.routes,
+    *settings.routes,
+    *reports.routes,
+    *inventory.routes,
+    *customers.routes,
     *invites.routes,
+    *webhooks.routes,
     *images.routes,
     *imports.routes,
+    *scheduled_reports.routes,
 ]
 
 

@@ -167,7 +167,8 @@ def update_product(company_id: str, product_id: str, changes: dict[str, Any], ac
             writes.append(dynamo.put({"PK": keys.company(company_id), "SK": keys.sku_guard_sk(new_sku),
                                       "entity": "SKU", "productId": product_id, "sku": new_sku}))
         writes += [
-            audit.entry(company_id, actor, action, "Product", product_id, audit.diff(before, after), at=now),
+            audit.entry(company_id, actor, action, "Product", product_id,
+                        {**audit.diff(before, after), "name": after["name"]}, at=now),  # the name: for the log
             outbox.event(company_id, "product.updated", after, at=now),
             *extra_items(also_write, after),
         ]
