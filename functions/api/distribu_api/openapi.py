@@ -112,8 +112,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "attempt": INTEGER, "at": TIMESTAMP, "statusCode": _nullable(INTEGER), "error": _nullable(STRING),
         "durationMs": INTEGER, "responseBody": STRING}),
     "Delivery": _object({
-        "id": STRING, "webhookId": STRING, "eventId": STRING, "event": {"type": "string", "enum": list(EVENT_TYPES)},
-        "status": {"type": "string", "enum": ["PENDING", "RETRYING", "SUCCEEDED", "DEAD", "SKIPPED"]},
+        "id": STRING, "webhookId": STRING, "eventId": STRING,
+        "event": {"type": "string", "enum": [*EVENT_TYPES, "ping"], "description": "ping: a test event sent from "
+                  "the dashboard."},
+        "status": {"type": "string", "enum": ["PENDING", "RETRYING", "SUCCEEDED", "DEAD", "SKIPPED", "FAILED"],
+                   "description": "FAILED: a test event's only attempt failed (test events are not retried)."},
         "attemptCount": INTEGER, "attempts": {"type": "array", "items": _ref("DeliveryAttempt")},
         "nextRetryAt": _nullable(TIMESTAMP), "deliveredAt": _nullable(TIMESTAMP), "createdAt": TIMESTAMP,
         "updatedAt": TIMESTAMP,
@@ -172,6 +175,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                      "items": _object({"productId": STRING, "name": STRING, "sku": _nullable(STRING),
                                        "category": _nullable(STRING), "stock": INTEGER, "price": MONEY,
                                        "value": MONEY})}}),
+    "StockRowResult": _object({
+        "productId": STRING, "result": {"type": "string", "enum": ["updated", "unchanged", "not_found"]},
+        "previousStock": {"type": "integer", "minimum": 0}, "stock": {"type": "integer", "minimum": 0},
+        "clamped": {"type": "boolean", "description": "The result was below 0 and is 0."},
+        "error": {"type": "string", "description": "`Product not found.` (not_found rows only)."},
+    }, optional=("previousStock", "stock", "clamped", "error")),
+    "BulkStockResult": _object({
+        "mode": {"type": "string", "enum": ["set", "delta"]}, "updated": INTEGER, "unchanged": INTEGER,
+        "notFound": INTEGER, "items": {"type": "array", "items": _ref("StockRowResult")},
+    }),
     "Deleted": _object({"id": STRING, "deleted": {"type": "boolean", "enum": [True]}}),
     "PriceDeleted": _object({"customerId": STRING, "productId": STRING, "deleted": {"type": "boolean", "enum": [True]}}),
 }
@@ -197,6 +210,8 @@ OPERATIONS: dict[str, tuple[int, dict[str, Any], dict[int, str]]] = {
     "create_product": (201, one("Product"), {409: "`A product with this SKU already exists.`"}),
     "update_product": (200, one("Product"), {409: "The SKU is taken, or the product is being changed right now."}),
     "delete_product": (200, one("Deleted"), {409: "The product is being changed right now."}),
+    "adjust_stock": (200, one("BulkStockResult"), {409: "The products kept changing while they were adjusted; "
+                                                         "retry."}),
     "list_orders": (200, listing("Order"), {}),
     "get_order": (200, one("Order"), {}),
     "create_order": (201, one("Order"), {
@@ -219,7 +234,7 @@ OPERATIONS: dict[str, tuple[int, dict[str, Any], dict[int, str]]] = {
     "delete_webhook": (200, one("Deleted"), {}),
     "rotate_secret": (200, one("WebhookWithSecret"), {409: "The webhook is being changed right now."}),
     "list_deliveries": (200, listing("Delivery"), {}),
-    "replay_delivery": (202, one("Delivery"), {}),
+    "replay_delivery": (202, one("Delivery"), {422: "This webhook is disabled: enable it to replay a delivery."}),
     "create_import": (201, one("ImportWithUpload"), {}),
     "get_import": (200, one("Import"), {}),
     "apply_import": (202, one("Import"), {409: "The import is being changed right now.",
