@@ -245,3 +245,10 @@ def test_products_by_value_page_on_with_the_range_kept(owner: Browser, tenant: f
     assert not second.soup.find("a", string=lambda text: bool(text and "Next products" in text))
     stale = owner.get(f"{REPORTS}?cursor=garbage")
     assert stale.status == 200 and "Item 11" in stale.text  # an edited cursor starts again from the top
+
+
+def test_the_page_leads_to_the_scheduled_reports(owner: Browser, shop: dict) -> None:
+    page = owner.get(REPORTS)
+    link = page.soup.find("a", string="Scheduled reports")
+    assert link and link["href"] == "/dashboard/reports/scheduled"
+    assert owner.get(link["href"]).status == 200
