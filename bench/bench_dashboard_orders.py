@@ -1,6 +1,12 @@
 """The dashboard's orders list at 100 and at 10,000 orders: DynamoDB round trips (exact) and server time as a
 ratio between the two sizes (warm container, adjacent pairs), for the default page and each filter.
 
+Server time is measured twice. The function's own time is the CPU time of this process during the request
+(the handler runs here; moto runs in its own process): parsing, botocore, rendering. Wall time adds the
+local DynamoDB's answer time, and moto answers a GSI Query by walking every item of the table and sorting
+the partition's matches (moto/dynamodb/models/table.py, ``Table.query``), which real DynamoDB does not (a
+Query costs the items it reads): the wall-time ratio is moto's, shown for honesty, not DynamoDB's.
+
 Orders are written straight with BatchWriteItem (the items ``distribu.orders.place_order`` writes: the
 order with its GSI1 listing keys, GSI2 customer keys and search text); 40 customers share them. The page goes
 through the real dashboard handler with a real staff session cookie.
@@ -17,7 +23,7 @@ from typing import Any
 from common import RoundTrips, locked_moto_server_process, median, report
 
 SIZES = (100, 10_000)
-RUNS = 21
+RUNS = 9
 CUSTOMERS = 40
 STATUSES = ("SUBMITTED", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED")
 VARIANTS = {
@@ -71,24 +77,24 @@ def seed(size: int) -> dict[str, Any]:
     return {"cookie": f"staff_session={session.raw_id}", "company_id": company.id}
 
 
-def page(desk: dict[str, Any], query: str) -> tuple[float, dict[str, Any]]:
+def page(desk: dict[str, Any], query: str) -> tuple[float, float, dict[str, Any]]:
     from distribu_dashboard.handler import lambda_handler
     from distribu_local.apigateway import LambdaContext, http_api_event
 
     event = http_api_event("GET", "/dashboard/orders", query=query, headers={"cookie": desk["cookie"]},
                            route_key="GET /dashboard/{proxy+}")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = lambda_handler(event, LambdaContext(function_name="dashboard"))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result["statusCode"] == 200, result
-    return elapsed, result
+    return elapsed, cpu, result
 
 
 def second_page_cursor(desk: dict[str, Any]) -> str:
     import re
     from html import unescape
 
-    _, result = page(desk, "")
+    _, _, result = page(desk, "")
     found = re.search(r'href="[^"]*cursor=([^"&]+)[^"]*" rel="next"', result["body"])
     assert found, "no second page"
     return unescape(found.group(1))
@@ -108,21 +114,29 @@ def main() -> None:
             queries = {size: template.format(since=since, cursor=cursors[size]) for size in SIZES}
             for size, desk in desks.items():
                 page(desk, queries[size])  # warm
-            ratios, times, trips, shown = [], {small: [], big: []}, {}, {}
+            ratios, cpu_ratios, trips, shown = [], [], {}, {}
+            times: dict[int, list[float]] = {small: [], big: []}
+            cpus: dict[int, list[float]] = {small: [], big: []}
             for run in range(RUNS):
-                pair = {}
+                pair, cpu_pair = {}, {}
                 for size in ((small, big) if run % 2 == 0 else (big, small)):
                     before = counter.count
-                    pair[size], result = page(desks[size], queries[size])
+                    pair[size], cpu_pair[size], result = page(desks[size], queries[size])
                     trips[size] = counter.count - before
                     shown[size] = result["body"].count('class="mono">#')
                     times[size].append(pair[size])
+                    cpus[size].append(cpu_pair[size])
                 ratios.append(pair[big] / pair[small])
-            rows.append((f"{name}: round trips", f"{trips[small]} at {small:,} / {trips[big]} at {big:,} "
-                                                  f"(rows shown: {shown[small]} / {shown[big]})"))
-            rows.append((f"{name}: server time", f"{median(ratios):.2f}x at {big:,} vs {small:,} (median of {RUNS} "
-                                                  f"paired runs; {median(times[small]) * 1000:.1f} ms / "
-                                                  f"{median(times[big]) * 1000:.1f} ms)"))
+                cpu_ratios.append(cpu_pair[big] / cpu_pair[small])
+            found = [(f"{name}: round trips", f"{trips[small]} at {small:,} / {trips[big]} at {big:,} "
+                                               f"(rows shown: {shown[small]} / {shown[big]})"),
+                     (f"{name}: function time", f"{median(cpu_ratios):.2f}x at {big:,} vs {small:,} (CPU, median of "
+                                                f"{RUNS} paired runs; {median(cpus[small]) * 1000:.1f} ms / "
+                                                f"{median(cpus[big]) * 1000:.1f} ms)"),
+                     (f"{name}: wall time (moto)", f"{median(ratios):.2f}x ({median(times[small]) * 1000:.0f} ms / "
+                                                   f"{median(times[big]) * 1000:.0f} ms)")]
+            rows += found
+            print("\n".join(f"  {label}: {value}" for label, value in found), flush=True)
         report("Dashboard orders list page (warm container)", rows)
 
 
