@@ -18,13 +18,17 @@ from common import RoundTrips, api_call, locked_moto_server_process, median, rep
 
 SIZES = (100, 10_000)
 RUNS = 25
-VARIANTS = {"default page": "", "search 'bolt'": "q=bolt", "low stock, sorted by stock": "status=low&sort=stock_asc",
-            "category Tools, page 2": "category=Tools&page=2",
+# Every variant shows a full page of 25 rows at both sizes, so the ratio measures the catalog's size, not how
+# many rows were rendered.
+VARIANTS = {"default page": "", "search matching all ('heavy')": "q=heavy",
+            "low stock, sorted by stock": "status=low&sort=stock_asc",
+            "category Tools by price": "category=Tools&sort=price",
+            # a query this container has not seen: the index's memo cannot help, every entry is scanned
             "search, a new query each time": "q={fresh}"}
 FRESH = [f"{'heavy duty'[start:start + length]}".replace(" ", "+") for length in range(3, 11)
          for start in range(0, 11 - length)]
 WORDS = ["Bolt", "Nut", "Washer", "Screw", "Anchor", "Drill", "Hammer", "Wrench", "Cable", "Pipe", "Valve", "Glove"]
-CATEGORIES = ["Fasteners", "Tools", "Electrical", "Plumbing", "Safety", "Packaging"]
+CATEGORIES = ["Fasteners", "Tools", "Electrical"]
 
 
 def seed(size: int) -> dict[str, Any]:
@@ -42,7 +46,7 @@ def seed(size: int) -> dict[str, Any]:
         fields = {"name": f"{word} {number:05d} heavy duty", "sku": f"SKU-{number:05d}",
                   "description": f"A {word.lower()} for professionals, item {number}.",
                   "category": CATEGORIES[number % len(CATEGORIES)], "unit": "each",
-                  "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": (number * 7) % 300,
+                  "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": number % 10 * (1 if number % 3 else 9),
                   "imageUrl": None, "isActive": number % 10 != 0, "lowStockThreshold": None}
         items.append(catalog.build_item(company.id, product_id, fields, now, now, 1))
         items.append({"PK": keys.company(company.id), "SK": keys.sku_guard_sk(fields["sku"]), "entity": "SKU",
@@ -136,12 +140,13 @@ def main() -> None:
                      f"{trips} round trips (session, company + index head, batch read of 100, "
                      f"{-(-100 // inventory.CHUNK_PRODUCTS)} transactions); {elapsed * 1000:.0f} ms"))
         body = {"mode": "set", "items": [{"productId": product_id, "value": 50} for product_id in shop["product_ids"][:100]]}
-        for label, headers in (("without", None), ("with", {"idempotency-key": "bench-bulk"})):
+        for label, value, headers in (("without", 50, None), ("with", 60, {"idempotency-key": "bench-bulk"})):
+            body["items"] = [{**row, "value": value} for row in body["items"]]
             before = counter.count
             started = time.perf_counter()
             answer = api_call("POST", "/api/v1/products/stock", shop["key"], body=body, headers=headers)
             took = time.perf_counter() - started
-            assert answer["status"] == 200 and answer["body"]["data"]["updated"] + answer["body"]["data"]["unchanged"] == 100
+            assert answer["status"] == 200 and answer["body"]["data"]["updated"] == 100, answer
             rows.append((f"bulk stock, 100 rows, API {label} Idempotency-Key",
                          f"{counter.count - before} round trips; {took * 1000:.0f} ms"))
         # The one-by-one alternative the bulk verb replaces: 100 PATCHes (each a read and a transaction).

@@ -424,3 +424,25 @@ def test_another_companys_product_is_404_everywhere_and_unchanged(owner: Browser
     assert _audit(other_tenant.company_id, "ProductUpdated") == []
     assert "Globex Secret" not in owner.get(f"{LIST}?q=globex").text
     assert owner.get(f"{LIST}/not-an-id/edit").status == 404
+
+
+def test_the_page_modules_copies_of_domain_constants_agree() -> None:
+    from distribu import catalog, inventory as domain
+    from distribu_dashboard.pages import inventory as pages
+
+    assert (pages.UNITS, pages.SKU_TAKEN, pages.MAX_STOCK, pages.MAX_ROWS) == (
+        catalog.UNITS, catalog.SKU_TAKEN, catalog.MAX_STOCK, domain.MAX_ROWS)
+
+
+def test_the_dashboard_cold_start_does_not_load_pydantic() -> None:
+    """The inventory's models load with its first form, not with every page's cold start."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = "import sys, distribu_dashboard.app; print('pydantic' in sys.modules)"
+    path = ":".join(str(root / part) for part in ("layers/shared", "functions/dashboard", "local"))
+    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from distribu import audit, catalog, clock, dynamo, ids, keys, outbox
+from distribu import audit, catalog, clock, dynamo, ids, keys, outbox, validation
 from distribu.catalog import MAX_STOCK
 from distribu.errors import Conflict, NotFound, ValidationError
 from distribu.idempotency import AlsoWrite, extra_items
@@ -260,6 +260,6 @@ def bulk_adjust_stock(staff: Staff, product_ids: list[str], mode: str, value: in
     selection comes from the staff member's own list, so a product that is not theirs (or no longer exists)
     refuses the whole action: 404, nothing written."""
     staff.require("catalog")
-    change = BulkStockChange.model_validate({"mode": mode, "items": [{"productId": product_id, "value": value}
-                                                                     for product_id in dict.fromkeys(product_ids)]})
+    change = validation.parse(BulkStockChange, {"mode": mode, "items": [{"productId": product_id, "value": value}
+                                                                        for product_id in dict.fromkeys(product_ids)]})
     return adjust_stock_in_bulk(staff.company_id, change, staff.actor(), refuse_missing=True)
