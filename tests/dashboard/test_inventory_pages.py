@@ -446,3 +446,22 @@ def test_the_dashboard_cold_start_does_not_load_pydantic() -> None:
     out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_walk_of_every_inventory_route_with_an_id(owner: Browser, tenant, other_tenant) -> None:
+    """Built from the page module's routes, so a route added later without isolation fails here."""
+    from distribu_dashboard.pages import inventory as pages
+
+    theirs = factories.product(other_tenant.company_id, "Globex Secret", stock=7)
+    owner.get(LIST)
+    walked = 0
+    for route in pages.routes:
+        if "{product_id:id}" not in route.path:
+            continue
+        path = route.path.replace("{product_id:id}", theirs["id"])
+        for method in route.methods - {"HEAD"}:
+            response = owner.get(path) if method == "GET" else owner.post(path, {**VALID, "isActive": "false"})
+            assert response.status == 404, (method, path)
+            walked += 1
+    assert walked >= 5
+    assert _product(other_tenant.company_id, theirs["id"]) == theirs
