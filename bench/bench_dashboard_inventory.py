@@ -134,6 +134,8 @@ def main() -> None:
                 cold.append(elapsed)
             rows.append((f"cold container (index read) at {size:,}",
                          f"{median(cold) * 1000:.1f} ms, {counter.count - before} round trips"))
+        report("Dashboard inventory page (warm container unless said)", rows)
+        rows = []
         shop = shops[big]
         trips, elapsed = bulk_in_dashboard(shop, counter)
         rows.append(("bulk stock, 100 rows, dashboard POST",
@@ -146,9 +148,10 @@ def main() -> None:
             started = time.perf_counter()
             answer = api_call("POST", "/api/v1/products/stock", shop["key"], body=body, headers=headers)
             took = time.perf_counter() - started
-            assert answer["status"] == 200 and answer["body"]["data"]["updated"] == 100, answer
+            data = answer["body"]["data"]
+            assert answer["status"] == 200 and data["updated"] + data["unchanged"] == 100, answer["status"]
             rows.append((f"bulk stock, 100 rows, API {label} Idempotency-Key",
-                         f"{counter.count - before} round trips; {took * 1000:.0f} ms"))
+                         f"{counter.count - before} round trips ({data['updated']} rows changed); {took * 1000:.0f} ms"))
         # The one-by-one alternative the bulk verb replaces: 100 PATCHes (each a read and a transaction).
         before = counter.count
         started = time.perf_counter()
@@ -156,7 +159,7 @@ def main() -> None:
             assert api_call("PATCH", f"/api/v1/products/{product_id}", shop["key"], body={"stock": 7})["status"] == 200
         rows.append(("for comparison: 100 single PATCHes",
                      f"{counter.count - before} round trips; {(time.perf_counter() - started) * 1000:.0f} ms"))
-        report("Dashboard inventory page (warm container unless said) and bulk stock", rows)
+        report("Bulk stock of 100 rows (at 10,000 products)", rows)
 
 
 if __name__ == "__main__":
