@@ -58,6 +58,26 @@
     preview.src = URL.createObjectURL(input.files[0]);
     preview.classList.remove("hidden");
   });
+
+  // --- scheduled reports: <div data-show-when="cadence=WEEKLY"> shows only while the form's "cadence" field
+  // has that value (the fields a cadence or a report type does not use stay out of the way).
+  function showWhen(form) {
+    var parts = form.querySelectorAll("[data-show-when]");
+    for (var i = 0; i < parts.length; i++) {
+      var rule = parts[i].getAttribute("data-show-when").split("=");
+      var field = form.elements[rule[0]];
+      parts[i].hidden = !!field && field.value !== rule[1];
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.form && event.target.form.querySelector("[data-show-when]")) { showWhen(event.target.form); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var forms = document.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].querySelector("[data-show-when]")) { showWhen(forms[i]); }
+    }
+  });
 })();
 
 // --- dashboard inventory: <input type="checkbox" data-select-all="productId"> ticks every box of that name
