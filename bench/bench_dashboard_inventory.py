@@ -18,13 +18,17 @@ from common import RoundTrips, api_call, locked_moto_server_process, median, rep
 
 SIZES = (100, 10_000)
 RUNS = 25
-VARIANTS = {"default page": "", "search 'bolt'": "q=bolt", "low stock, sorted by stock": "status=low&sort=stock_asc",
-            "category Tools, page 2": "category=Tools&page=2",
+# Every variant shows a full page of 25 rows at both sizes, so the ratio measures the catalog's size, not how
+# many rows were rendered.
+VARIANTS = {"default page": "", "search matching all ('heavy')": "q=heavy",
+            "low stock, sorted by stock": "status=low&sort=stock_asc",
+            "category Tools by price": "category=Tools&sort=price",
+            # a query this container has not seen: the index's memo cannot help, every entry is scanned
             "search, a new query each time": "q={fresh}"}
 FRESH = [f"{'heavy duty'[start:start + length]}".replace(" ", "+") for length in range(3, 11)
          for start in range(0, 11 - length)]
 WORDS = ["Bolt", "Nut", "Washer", "Screw", "Anchor", "Drill", "Hammer", "Wrench", "Cable", "Pipe", "Valve", "Glove"]
-CATEGORIES = ["Fasteners", "Tools", "Electrical", "Plumbing", "Safety", "Packaging"]
+CATEGORIES = ["Fasteners", "Tools", "Electrical"]
 
 
 def seed(size: int) -> dict[str, Any]:
@@ -42,7 +46,7 @@ def seed(size: int) -> dict[str, Any]:
         fields = {"name": f"{word} {number:05d} heavy duty", "sku": f"SKU-{number:05d}",
                   "description": f"A {word.lower()} for professionals, item {number}.",
                   "category": CATEGORIES[number % len(CATEGORIES)], "unit": "each",
-                  "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": (number * 7) % 300,
+                  "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": number % 10 * (1 if number % 3 else 9),
                   "imageUrl": None, "isActive": number % 10 != 0, "lowStockThreshold": None}
         items.append(catalog.build_item(company.id, product_id, fields, now, now, 1))
         items.append({"PK": keys.company(company.id), "SK": keys.sku_guard_sk(fields["sku"]), "entity": "SKU",
@@ -130,20 +134,24 @@ def main() -> None:
                 cold.append(elapsed)
             rows.append((f"cold container (index read) at {size:,}",
                          f"{median(cold) * 1000:.1f} ms, {counter.count - before} round trips"))
+        report("Dashboard inventory page (warm container unless said)", rows)
+        rows = []
         shop = shops[big]
         trips, elapsed = bulk_in_dashboard(shop, counter)
         rows.append(("bulk stock, 100 rows, dashboard POST",
                      f"{trips} round trips (session, company + index head, batch read of 100, "
                      f"{-(-100 // inventory.CHUNK_PRODUCTS)} transactions); {elapsed * 1000:.0f} ms"))
         body = {"mode": "set", "items": [{"productId": product_id, "value": 50} for product_id in shop["product_ids"][:100]]}
-        for label, headers in (("without", None), ("with", {"idempotency-key": "bench-bulk"})):
+        for label, value, headers in (("without", 50, None), ("with", 60, {"idempotency-key": "bench-bulk"})):
+            body["items"] = [{**row, "value": value} for row in body["items"]]
             before = counter.count
             started = time.perf_counter()
             answer = api_call("POST", "/api/v1/products/stock", shop["key"], body=body, headers=headers)
             took = time.perf_counter() - started
-            assert answer["status"] == 200 and answer["body"]["data"]["updated"] + answer["body"]["data"]["unchanged"] == 100
+            data = answer["body"]["data"]
+            assert answer["status"] == 200 and data["updated"] + data["unchanged"] == 100, answer["status"]
             rows.append((f"bulk stock, 100 rows, API {label} Idempotency-Key",
-                         f"{counter.count - before} round trips; {took * 1000:.0f} ms"))
+                         f"{counter.count - before} round trips ({data['updated']} rows changed); {took * 1000:.0f} ms"))
         # The one-by-one alternative the bulk verb replaces: 100 PATCHes (each a read and a transaction).
         before = counter.count
         started = time.perf_counter()
@@ -151,7 +159,7 @@ def main() -> None:
             assert api_call("PATCH", f"/api/v1/products/{product_id}", shop["key"], body={"stock": 7})["status"] == 200
         rows.append(("for comparison: 100 single PATCHes",
                      f"{counter.count - before} round trips; {(time.perf_counter() - started) * 1000:.0f} ms"))
-        report("Dashboard inventory page (warm container unless said) and bulk stock", rows)
+        report("Bulk stock of 100 rows (at 10,000 products)", rows)
 
 
 if __name__ == "__main__":

@@ -136,14 +136,14 @@ def test_a_hundred_rows_in_chunks_one_audit_entry_and_few_round_trips(tenant: Te
     client.meta.events.register("before-call.dynamodb", count)
     try:
         response = call_api("POST", PATH, key=tenant.key, json_body={"mode": "delta", "items": [
-            {"productId": product["id"], "value": 1} for product in products]}, headers={"idempotency-key": "big"})
+            {"productId": product["id"], "value": 1} for product in products]})
     finally:
         client.meta.events.unregister("before-call.dynamodb", count)
     assert response.status == 200 and response.body["data"]["updated"] == 100
-    # authentication, the idempotency lock, one batch read, ceil(100 / 48) transactions
+    # authentication, one batch read, ceil(100 / 48) transactions
     assert calls.count("BatchGetItem") == 1
     assert calls.count("TransactWriteItems") == -(-100 // inventory.CHUNK_PRODUCTS) == 3
-    assert len(calls) == 2 + 1 + 3, calls
+    assert len(calls) == 1 + 1 + 3, calls
     assert [_stock(tenant.company_id, product["id"]) for product in products[:3]] == [1, 2, 3]
     [entry] = _audit(tenant.company_id, "ProductBulkUpdated")
     assert entry["details"]["count"] == 100 and len(entry["details"]["products"]) == 100
@@ -170,3 +170,47 @@ def test_a_product_changed_meanwhile_is_read_again_not_overwritten(tenant: Tenan
         factories.staff_actor())
     assert result.rows[0].stock_before == 30 and result.rows[0].stock == 25
     assert _stock(tenant.company_id, a["id"]) == 25
+
+
+def _fail_the_second_transaction(monkeypatch) -> None:
+    from distribu import dynamo
+
+    real = dynamo.transact
+    calls = []
+
+    def transact(items, **kwargs):
+        calls.append(len(items))
+        if len(calls) == 2:
+            raise RuntimeError("the container died")
+        return real(items, **kwargs)
+
+    monkeypatch.setattr(dynamo, "transact", transact)
+
+
+def test_a_retry_after_a_failure_half_way_applies_each_delta_once(tenant: Tenant, monkeypatch) -> None:
+    products = [factories.product(tenant.company_id, f"P{n:03d}", stock=100) for n in range(60)]
+    body = {"mode": "delta", "items": [{"productId": product["id"], "value": -1} for product in products]}
+    _fail_the_second_transaction(monkeypatch)
+    failed = call_api("POST", PATH, key=tenant.key, json_body=body, headers={"idempotency-key": "half"})
+    assert failed.status == 500
+    stocks = [_stock(tenant.company_id, product["id"]) for product in products]
+    assert stocks == [99] * 48 + [100] * 12  # the first chunk committed
+    monkeypatch.undo()
+    retried = call_api("POST", PATH, key=tenant.key, json_body=body, headers={"idempotency-key": "half"})
+    assert retried.status == 200 and retried.body["data"]["updated"] == 60
+    assert {row["previousStock"] for row in retried.body["data"]["items"]} == {100}
+    assert [_stock(tenant.company_id, product["id"]) for product in products] == [99] * 60
+    [entry] = _audit(tenant.company_id, "ProductBulkUpdated")
+    assert entry["details"]["count"] == 60 and "incomplete" not in entry["details"]
+    replay = call_api("POST", PATH, key=tenant.key, json_body=body, headers={"idempotency-key": "half"})
+    assert replay.body == retried.body and [_stock(tenant.company_id, p["id"]) for p in products] == [99] * 60
+
+
+def test_without_a_key_a_failure_half_way_still_audits_what_changed(tenant: Tenant, monkeypatch) -> None:
+    products = [factories.product(tenant.company_id, f"P{n:03d}", stock=100) for n in range(60)]
+    _fail_the_second_transaction(monkeypatch)
+    failed = call_api("POST", PATH, key=tenant.key, json_body={"mode": "set", "items": [
+        {"productId": product["id"], "value": 7} for product in products]})
+    assert failed.status == 500
+    [entry] = _audit(tenant.company_id, "ProductBulkUpdated")
+    assert entry["details"]["incomplete"] is True and entry["details"]["count"] == 48

@@ -108,7 +108,7 @@ def test_select_rows_and_adjust_their_stock_in_bulk(page: Page, local_stack: Run
     expect(page.get_by_text("Stock set to 100 for 3 products.")).to_be_visible()
     until(lambda: page.locator("td.cell-out, td.cell-low").count() == 0, page.reload)
     shots("set-applied")
-    page.set_viewport_size({"width": 1366, "height": 720})
+    page.set_viewport_size({"width": 1366, "height": 860})
     page.goto(f"{local_stack.url}/dashboard/inventory?category=Electrical")  # the demo's: out and low stock
     shots.folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots.folder / "readme-dashboard-inventory.png"))  # docs/screenshots/ takes a copy

@@ -12,7 +12,8 @@ order is never overwritten: the row is read again and recomputed), a ``product.u
 outbox, and the stream's ``product.low_stock`` when it crosses its threshold. The whole operation writes
 one ``ProductBulkUpdated`` audit entry listing every row's before and after.
 
-Round trips: one ``BatchGetItem`` of all rows (at most 100), then one ``TransactWriteItems`` per chunk of
+Round trips: one ``BatchGetItem`` of all rows (at most 100; with the API's idempotency key the rows'
+progress item joins it, so exactly 100 rows then take two), then one ``TransactWriteItems`` per chunk of
 at most :data:`CHUNK_PRODUCTS` products (a product and its event are two of a transaction's 100 items).
 Up to 48 rows is a single transaction: all or nothing. Larger bulks commit chunk by chunk; the audit
 entry (and the API's idempotency record) go with the last chunk. A chunk whose product changed since it
@@ -21,12 +22,14 @@ was read is read again and retried on its own.
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from distribu import audit, catalog, clock, dynamo, ids, keys, outbox
+from distribu import audit, catalog, clock, dynamo, ids, keys, outbox, validation
 from distribu.catalog import MAX_STOCK
 from distribu.errors import Conflict, NotFound, ValidationError
 from distribu.idempotency import AlsoWrite, extra_items
@@ -171,65 +174,122 @@ def _plan(mode: str, item: dict[str, Any], value: int, now: str) -> tuple[RowRes
 
 
 def adjust_stock_in_bulk(company_id: str, change: BulkStockChange, actor: audit.Actor, *,
-                         also_write: AlsoWrite | None = None, refuse_missing: bool = False,
-                         attempts: int = 4) -> BulkResult:
+                         also_write: AlsoWrite | None = None, resume_key: str | None = None,
+                         refuse_missing: bool = False, attempts: int = 4) -> BulkResult:
     """Set or Delta on up to 100 products (see the module's docstring for the rules and the round trips).
     Rows name products of ``company_id`` only: another company's product is "not_found", like a missing one;
     with ``refuse_missing`` any such row is "Product not found." (404) and nothing is written.
-    ``also_write`` (the API's idempotency record) is given the whole result and rides with the last chunk."""
+    ``also_write`` (the API's idempotency record) is given the whole result and rides with the last chunk.
+
+    ``resume_key`` (the API's idempotency key and request fingerprint) makes a bulk of several chunks exactly
+    once: every chunk but the last records the rows it committed in a progress item, in its own
+    transaction, on the progress it read; a retry of a request that failed half-way (its idempotency lock
+    released) reads that item with the products and applies only the rows not yet applied, so a Delta never
+    lands twice. Without it, a failure after a committed chunk still writes the audit entry of what was
+    committed (marked incomplete) before the error goes on."""
     if not change.items:
         raise ValidationError("Validation failed.", details=[{"field": "items", "message": "select at least one product"}])
     pk = keys.company(company_id)
     operation_id = ids.new_id()
     values = {row.productId: row.value for row in change.items}
     order = list(values)
-    found = dynamo.batch_get([(pk, keys.product_sk(product_id)) for product_id in order])
-    results: dict[str, RowResult] = {}
+    progress_key = (pk, PROGRESS_PREFIX + resume_key) if resume_key else None
+    wanted = [(pk, keys.product_sk(product_id)) for product_id in order] + ([progress_key] if progress_key else [])
+    found: dict[tuple[str, str], Any] = {}
+    for start in range(0, len(wanted), 100):  # 100 rows and a progress item: two reads
+        found.update(dynamo.batch_get(wanted[start:start + 100]))
+    progress = found.get(progress_key) if progress_key else None
+    progress_version = int(progress["v"]) if progress else 0
+    results: dict[str, RowResult] = {row.product_id: row for row in _saved_rows(progress)}
     pending: list[tuple[str, dict[str, Any]]] = []
     for product_id in order:
         item = found.get((pk, keys.product_sk(product_id)))
+        if product_id in results:
+            continue  # applied by an earlier attempt of this same request
         if not item or item.get("entity") != "PRODUCT":
             results[product_id] = RowResult(product_id, "not_found")
         else:
             pending.append((product_id, item))
-    if refuse_missing and results:
+    if refuse_missing and any(row.result == "not_found" for row in results.values()):
         raise NotFound(NOT_FOUND)
 
     chunks = [pending[start:start + CHUNK_PRODUCTS] for start in range(0, len(pending), CHUNK_PRODUCTS)] or [[]]
-    for number, chunk in enumerate(chunks):
-        last = number == len(chunks) - 1
-        for attempt in range(attempts):
-            now = clock.now_iso()
-            writes: list[dict[str, Any]] = []
-            product_puts: set[int] = set()
-            chunk_results: dict[str, RowResult] = {}
-            for product_id, item in chunk:
-                row, row_writes = _plan(change.mode, item, values[product_id], now)
-                chunk_results[product_id] = row
-                if row_writes:
-                    product_puts.add(len(writes))
-                writes += row_writes
-            if last:
-                done = {**results, **chunk_results}
-                result = BulkResult(change.mode, [done[product_id] for product_id in order])
-                if result.count("updated"):
-                    writes.append(audit.entry(company_id, actor, "ProductBulkUpdated", "Product", operation_id,
-                                              _audit_details(result, values), at=now))
-                writes += extra_items(also_write, result.to_api())
-            if not writes:
-                results.update(chunk_results)
-                break
-            try:
-                dynamo.transact(writes)
-                results.update(chunk_results)
-                break
-            except dynamo.TransactionCancelled as cancelled:
-                failed = set(cancelled.failed_indexes())
-                if not failed or not failed <= product_puts or attempt == attempts - 1:
-                    raise Conflict(catalog.IN_FLIGHT_ELSEWHERE) from None
-                # Some products changed since they were read (an order, another edit): read the chunk again.
-                chunk = _reread(company_id, chunk, results)
+    committed = False
+    try:
+        for number, chunk in enumerate(chunks):
+            last = number == len(chunks) - 1
+            for attempt in range(attempts):
+                now = clock.now_iso()
+                writes: list[dict[str, Any]] = []
+                product_puts: set[int] = set()
+                chunk_results: dict[str, RowResult] = {}
+                for product_id, item in chunk:
+                    row, row_writes = _plan(change.mode, item, values[product_id], now)
+                    chunk_results[product_id] = row
+                    if row_writes:
+                        product_puts.add(len(writes))
+                    writes += row_writes
+                if last:
+                    done = {**results, **chunk_results}
+                    result = BulkResult(change.mode, [done[product_id] for product_id in order])
+                    if result.count("updated"):
+                        writes.append(audit.entry(company_id, actor, "ProductBulkUpdated", "Product", operation_id,
+                                                  _audit_details(result, values), at=now))
+                    writes += extra_items(also_write, result.to_api())
+                elif progress_key and product_puts:
+                    writes.append(_progress_put(progress_key, progress_version, {**results, **chunk_results}))
+                if not writes:
+                    results.update(chunk_results)
+                    break
+                try:
+                    dynamo.transact(writes)
+                    results.update(chunk_results)
+                    committed = committed or bool(product_puts)
+                    if not last and progress_key and product_puts:
+                        progress_version += 1
+                    break
+                except dynamo.TransactionCancelled as cancelled:
+                    failed = set(cancelled.failed_indexes())
+                    if not failed or not failed <= product_puts or attempt == attempts - 1:
+                        raise Conflict(catalog.IN_FLIGHT_ELSEWHERE) from None
+                    # Some products changed since they were read (an order, another edit): read the chunk again.
+                    chunk = _reread(company_id, chunk, results)
+    except Exception:
+        if committed and not progress_key:
+            _audit_incomplete(company_id, actor, operation_id, change.mode, results, values)
+        raise
     return BulkResult(change.mode, [results[product_id] for product_id in order])
+
+
+PROGRESS_PREFIX = "BULKSTOCK#"
+PROGRESS_SECONDS = 24 * 3600  # as long as an idempotency key is kept
+
+
+def _saved_rows(progress: dict[str, Any] | None) -> list[RowResult]:
+    if not progress:
+        return []
+    return [RowResult(row["productId"], row["result"], row.get("previousStock"), row.get("stock"),
+                      bool(row.get("clamped"))) for row in json.loads(progress["rows"])]
+
+
+def _progress_put(key: tuple[str, str], read_version: int, rows: dict[str, RowResult]) -> dict[str, Any]:
+    item = {"PK": key[0], "SK": key[1], "entity": "BULKSTOCK", "v": read_version + 1,
+            "rows": json.dumps([row.to_api() for row in rows.values() if row.result != "not_found"],
+                               separators=(",", ":")),
+            "expiresAt": int(time.time()) + PROGRESS_SECONDS}
+    if read_version == 0:
+        return dynamo.put(item, condition="attribute_not_exists(PK)")
+    return dynamo.put(item, condition="v = :v", values={":v": read_version})
+
+
+def _audit_incomplete(company_id: str, actor: audit.Actor, operation_id: str, mode: str,
+                      results: dict[str, RowResult], values: dict[str, int]) -> None:
+    """A bulk that failed after some chunks committed (no idempotency key to finish it): the audit log still
+    says what changed."""
+    partial = BulkResult(mode, list(results.values()))
+    details = {**_audit_details(partial, values), "incomplete": True}
+    put = audit.entry(company_id, actor, "ProductBulkUpdated", "Product", operation_id, details)["Put"]
+    dynamo.dynamodb().put_item(TableName=put["TableName"], Item=put["Item"])
 
 
 def _reread(company_id: str, chunk: list[tuple[str, dict[str, Any]]],
@@ -260,6 +320,6 @@ def bulk_adjust_stock(staff: Staff, product_ids: list[str], mode: str, value: in
     selection comes from the staff member's own list, so a product that is not theirs (or no longer exists)
     refuses the whole action: 404, nothing written."""
     staff.require("catalog")
-    change = BulkStockChange.model_validate({"mode": mode, "items": [{"productId": product_id, "value": value}
-                                                                     for product_id in dict.fromkeys(product_ids)]})
+    change = validation.parse(BulkStockChange, {"mode": mode, "items": [{"productId": product_id, "value": value}
+                                                                        for product_id in dict.fromkeys(product_ids)]})
     return adjust_stock_in_bulk(staff.company_id, change, staff.actor(), refuse_missing=True)

@@ -42,12 +42,15 @@ async def list_products(
                          "`product.updated` event (and `product.low_stock` when it crosses its threshold); the "
                          "request writes one `ProductBulkUpdated` audit entry. A product that is missing or "
                          "another company's is reported per row as `not_found`; the others are still changed. "
-                         "Up to 48 rows commit in one transaction; larger requests commit in chunks of 48.",
+                         "Up to 48 rows commit in one transaction; larger requests commit in chunks of 48, and with an "
+                         "`Idempotency-Key` a retry of a request that failed half-way applies only the rows not yet "
+                         "applied.",
              openapi_extra=openapi_body("distribu.inventory", "BulkStockChange"))
 async def adjust_stock(request: Request, key: ApiKeyContext = Depends(require_scope("products:write")),
                        guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
     data = await parse_body(request, inventory.BulkStockChange)
-    result = inventory.adjust_stock_in_bulk(key.company_id, data, key.actor(), also_write=record_with(guard, 200))
+    result = inventory.adjust_stock_in_bulk(key.company_id, data, key.actor(), also_write=record_with(guard, 200),
+                                            resume_key=f"{guard.sk}#{guard.fingerprint}" if guard else None)
     return respond(guard, 200, result.to_api())
 
 

@@ -19,10 +19,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from distribu import catalog, catalog_index, dynamo, inventory, keys, storefront_catalog, validation
+from distribu import catalog_index, dynamo, keys
 from distribu.errors import Conflict, ValidationError
+from distribu.lazy import lazy_module
 from distribu.web.page import Form
 from distribu_dashboard.desk import DeskPage, open_desk
+
+# pydantic and the catalog's models load with the first request that needs them, not with every cold start
+catalog = lazy_module("distribu.catalog")
+inventory = lazy_module("distribu.inventory")
+validation = lazy_module("distribu.validation")
 
 LIST_URL = "/dashboard/inventory"
 PAGE_SIZE = 25
@@ -37,6 +43,11 @@ STATUSES = {"all": ("All products", None, None), "active": ("Active", True, None
             "low": ("Low stock", True, "low"), "out": ("Out of stock", True, "out")}
 BULK_MODES = (("set", "Set stock to"), ("delta", "Change stock by (+/−)"))
 LIST_PARAMS = ("q", "category", "status", "sort", "page")
+MAX_QUERY = 100
+UNITS = ("each", "case", "pallet", "box", "bag", "roll", "sheet", "lb", "oz", "kg", "L", "mL")  # catalog.UNITS
+SKU_TAKEN = "A product with this SKU already exists."  # SKU_TAKEN (a test holds them equal)
+MAX_STOCK = 1_000_000_000  # MAX_STOCK
+MAX_ROWS = 100  # MAX_ROWS
 
 
 def _edit_url(product_id: str) -> str:
@@ -48,7 +59,7 @@ def _edit_url(product_id: str) -> str:
 def _filters(params: Mapping[str, str]) -> dict[str, Any]:
     page_text = str(params.get("page") or "1")
     return {
-        "q": storefront_catalog.normalise_query(params.get("q")),
+        "q": " ".join((params.get("q") or "").split())[:MAX_QUERY],
         "category": (params.get("category") or "").strip()[:100],
         "status": params.get("status") if params.get("status") in STATUSES else "all",
         "sort": params.get("sort") if params.get("sort") in SORTS else "name",
@@ -168,8 +179,8 @@ def _product_form(product: Mapping[str, Any]) -> Form:
 
 
 def _units(current: str) -> list[tuple[str, str]]:
-    units = [(unit, unit) for unit in catalog.UNITS]
-    if current and current not in catalog.UNITS:
+    units = [(unit, unit) for unit in UNITS]
+    if current and current not in UNITS:
         units.insert(0, (current, current))  # set through the API or a CSV: kept as it is
     return units
 
@@ -195,8 +206,8 @@ async def create(request: Request) -> Response:
     except ValidationError as error:
         return _form_page(page, form.take(error, fields=FIELDS), status=400)
     except Conflict as error:  # a duplicate SKU is the SKU field's problem
-        if error.message == catalog.SKU_TAKEN:
-            return _form_page(page, form.error("sku", catalog.SKU_TAKEN), status=409)
+        if error.message == SKU_TAKEN:
+            return _form_page(page, form.error("sku", SKU_TAKEN), status=409)
         raise
     return page.redirect(_edit_url(product["id"]), flash=f"Added {product['name']}. It is "
                          + ("on the storefront now." if product["isActive"] else "inactive: not on the storefront."))
@@ -242,8 +253,8 @@ async def update(request: Request) -> Response:
     except ValidationError as error:
         return _form_page(page, form.take(error, fields=FIELDS), product=product, status=400)
     except Conflict as error:
-        if error.message == catalog.SKU_TAKEN:
-            return _form_page(page, form.error("sku", catalog.SKU_TAKEN), product=product, status=409)
+        if error.message == SKU_TAKEN:
+            return _form_page(page, form.error("sku", SKU_TAKEN), product=product, status=409)
         raise
     return page.redirect(_edit_url(product_id), flash=f"Saved {saved['name']}.")
 
@@ -285,16 +296,16 @@ def _bulk_problems(form: Form) -> tuple[list[str], str, int | None]:
     value = _whole(form.text("value"))
     if not product_ids:
         form.fail("Select at least one product (tick its box in the list).")
-    if len(product_ids) > inventory.MAX_ROWS:
-        form.fail(f"Select at most {inventory.MAX_ROWS} products at a time.")
-    if mode not in inventory.MODES:
+    if len(product_ids) > MAX_ROWS:
+        form.fail(f"Select at most {MAX_ROWS} products at a time.")
+    if mode not in ("set", "delta"):
         form.error("mode", "Choose Set or Change.")
     if not isinstance(value, int):
         form.error("value", "Enter a whole number." if mode == "set" else "Enter a whole number, e.g. 10 or -10.")
     elif mode == "set" and value < 0:
         form.error("value", "Stock cannot be below 0.")
-    elif abs(value) > catalog.MAX_STOCK:
-        form.error("value", f"Enter at most {catalog.MAX_STOCK:,}.")
+    elif abs(value) > MAX_STOCK:
+        form.error("value", f"Enter at most {MAX_STOCK:,}.")
     return product_ids, mode, value if isinstance(value, int) else None
 
 
