@@ -88,3 +88,32 @@ def test_create_an_api_key_call_the_api_with_it_and_revoke_it(page: Page, local_
     created.get_by_text("Details").click()
     expect(created.locator("pre")).to_contain_text("orders:read")
     shots("audit-log")
+
+
+def test_company_settings_show_each_problem_in_place_and_deletion_explains_itself(
+        page: Page, local_stack: RunningStack, shots: Shots) -> None:
+    """Nothing is saved here (the demo company is shared by every browser test): bad input, and the deletion
+    page up to its confirmation."""
+    page.goto(f"{local_stack.url}/login")
+    page.get_by_label("Email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{local_stack.url}/dashboard/settings/company")
+    expect(page.get_by_label("Storefront address (slug)")).to_have_value("demo-distributors")
+    expect(page.get_by_text("Changing the slug changes every storefront link")).to_be_visible()
+    shots("company-form")
+    page.get_by_label("Tax rate (%)").fill("45")
+    page.get_by_label("API rate limit per key (requests a minute)").fill("10")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Tax rate must be between 0 and 30 %.")).to_be_visible()
+    expect(page.get_by_text("Rate limit must be between 60 and 10,000.")).to_be_visible()
+    expect(page.get_by_label("Tax rate (%)")).to_have_value("45")
+    shots("company-form-errors")
+    page.get_by_role("button", name="Delete Demo Distributors…").click()
+    expect(page.get_by_role("heading", name="Delete Demo Distributors")).to_be_visible()
+    page.get_by_label(re.compile("Type the company name")).fill("demo distributors")
+    page.get_by_role("button", name="Delete Demo Distributors for good").click()
+    expect(page.get_by_text("Type the company's name exactly as shown to confirm.")).to_be_visible()
+    shots("delete-refused")
+    status, _ = call_api(local_stack, local_stack.demo["apiKey"], "/products?limit=1")
+    assert status == 200  # still there
