@@ -205,7 +205,7 @@ def _log_page(company_id: str, low: str, high: str, *, limit: int, cursor: str |
     return pagination.Page(items, None)
 
 
-def every_entry(company_id: str, filters: Filters, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+def every_entry(company_id: str, filters: Filters, *, page_size: int = 500) -> Iterator[dict[str, Any]]:
     """Every matching entry, newest first, a page at a time (for the CSV export: never all in memory)."""
     cursor = None
     while True:
