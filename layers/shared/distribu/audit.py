@@ -202,6 +202,8 @@ def _log_page(company_id: str, low: str, high: str, *, limit: int, cursor: str |
     if len(items) > limit:
         items = items[:limit]
         return pagination.Page(items, pagination.encode_cursor(items[-1]["SK"][len("AUDIT#"):]))
+    if response.get("LastEvaluatedKey") and items:  # a 1 MB page (large details) ended before the limit
+        return pagination.Page(items, pagination.encode_cursor(items[-1]["SK"][len("AUDIT#"):]))
     return pagination.Page(items, None)
 
 
