@@ -136,7 +136,8 @@ def describe(entry: dict[str, Any]) -> str:
         if action == "ApiKeyCreated":
             scopes = details.get("scopes") or []
             expiry = f", {_expiry(str(details['expiresAt']))}" if details.get("expiresAt") else ""
-            return f"{who} created {label}" + (f" ({', '.join(scopes)}{expiry})" if scopes else "")
+            listed = "all nine scopes" if len(set(scopes)) >= 9 else ", ".join(scopes)
+            return f"{who} created {label}" + (f" ({listed}{expiry})" if scopes else "")
         if action == "ApiKeyRevoked":
             return f"{who} revoked {label}"
     if action.startswith("Webhook"):
