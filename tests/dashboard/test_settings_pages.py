@@ -109,6 +109,15 @@ def test_the_owner_changes_every_company_setting(owner: Browser, tenant: factori
     assert visitor.get("/store/acme-wholesale").status in (200, 302)
 
 
+def test_every_key_follows_a_new_rate_limit_even_past_one_transaction(owner: Browser, tenant: factories.Tenant) -> None:
+    from distribu import apikeys, companies
+
+    raw_keys = [factories.api_key(tenant.company_id, f"Key {number}")[1] for number in range(95)]
+    staff = factories.staff_of(tenant.company_id)
+    companies.update_settings(staff, companies.SettingsChange("Acme Distributors", "acme-distributors", "0", "5", "300"))
+    assert {apikeys.authenticate(raw).limit for raw in raw_keys[:3] + raw_keys[-3:] + [tenant.key]} == {300}
+
+
 def test_the_company_emails_come_from_its_sender_name(owner: Browser, tenant: factories.Tenant, stack) -> None:
     page = owner.get(COMPANY)
     owner.post(COMPANY, _company_form(page, sender_name="Acme Orders Desk"))
