@@ -2,8 +2,7 @@
 time as a ratio between the two sizes (warm container), the cold container's first page (index shards
 read), and the page's HTML weight for 24 rows.
 
-Products are written straight with BatchWriteItem (the items ``distribu.catalog`` builds) and the catalog
-index is built with the projections rebuild, as ``distribu projections rebuild`` does; the page itself
+Products are written straight with BatchWriteItem (``common.write_catalog``) and the catalog index is built with the projections rebuild, as ``distribu projections rebuild`` does; the page itself
 goes through the real storefront handler with a real session cookie.
 """
 
@@ -14,7 +13,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from common import RoundTrips, locked_moto_server_process, median, report
+from common import RoundTrips, locked_moto_server_process, median, report, write_catalog
 
 SIZES = (100, 10_000)
 RUNS = 25
@@ -25,35 +24,13 @@ VARIANTS = {"default page": "", "search matching all ('heavy')": "q=heavy", "sea
 # Distinct pieces of "heavy duty", which every product's name holds: each run searches anew, all match.
 FRESH = [f"{'heavy duty'[start:start + length]}".replace(" ", "+") for length in range(3, 11)
          for start in range(0, 11 - length)]
-WORDS = ["Bolt", "Nut", "Washer", "Screw", "Anchor", "Drill", "Hammer", "Wrench", "Cable", "Pipe", "Valve", "Glove"]
-CATEGORIES = ["Fasteners", "Tools", "Electrical", "Plumbing", "Safety", "Packaging"]
 
 
 def seed(size: int) -> dict[str, Any]:
-    from distribu import audit, catalog, clock, companies, customers, dynamo, ids, keys, passwords, pricing
-    from distribu.aws import dynamodb
+    from distribu import audit, companies, customers, passwords, pricing
 
     company = companies.create_company(f"Bench Store {size}", f"owner{size}@bench.test", "bench-password-1")
-    now = clock.now_iso()
-    items = []
-    product_ids = []
-    for number in range(size):
-        product_id = ids.new_id()
-        product_ids.append(product_id)
-        word = WORDS[number % len(WORDS)]
-        fields = {"name": f"{word} {number:05d} heavy duty", "sku": f"SKU-{number:05d}",
-                  "description": f"A {word.lower()} for professionals, item {number}.",
-                  "category": CATEGORIES[number % len(CATEGORIES)], "unit": "each",
-                  "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": (number * 7) % 300,
-                  "imageUrl": None, "isActive": True, "lowStockThreshold": None}
-        items.append(catalog.build_item(company.id, product_id, fields, now, now, 1))
-        items.append({"PK": keys.company(company.id), "SK": keys.sku_guard_sk(fields["sku"]), "entity": "SKU",
-                      "productId": product_id, "sku": fields["sku"]})
-    for start in range(0, len(items), 25):
-        pending: dict[str, Any] = {dynamo.table_name(): [{"PutRequest": {"Item": dynamo.to_item(item)}}
-                                                         for item in items[start:start + 25]]}
-        while pending:
-            pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    product_ids = write_catalog(company.id, size)
     actor = audit.Actor("SYSTEM", "bench", "bench")
     buyer = customers.create_customer(company.id, customers.CustomerCreate(email="buyer@bench.test", name="Bench Buyer"),
                                       actor, password_hash=passwords.hash_password("buyer-password-1"))

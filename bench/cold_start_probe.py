@@ -2,7 +2,8 @@
 seconds and the CPU seconds this process spent on it.
 
 Usage: python cold_start_probe.py TARGET EVENT_JSON, where TARGET is a handler path such as
-``distribu_api.handler.lambda_handler`` or one of the baselines ``baseline:http`` / ``baseline:worker``.
+``distribu_api.handler.lambda_handler`` or one of the baselines ``baseline:http`` / ``baseline:pages`` /
+``baseline:worker``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,25 @@ def baseline_http() -> object:
     return Mangum(app, lifespan="off")
 
 
+def baseline_pages() -> object:
+    """The floor for a page function: Starlette + Mangum + one botocore DynamoDB call (what a page function
+    cannot do without: it routes, reads its session and answers HTML)."""
+    import botocore.session
+    from mangum import Mangum
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    client = botocore.session.get_session().create_client("dynamodb")
+
+    async def read(request: object) -> HTMLResponse:
+        client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "x"}, "SK": {"S": "y"}})
+        return HTMLResponse("<!doctype html><title>ok</title><p>ok</p>")
+
+    app = Starlette(routes=[Route("/{path:path}", read)])
+    return Mangum(app, lifespan="off")
+
+
 def baseline_worker() -> object:
     """The floor for a queue function: one boto3 DynamoDB call per batch."""
     import boto3
@@ -55,6 +75,8 @@ def main() -> None:
 
     if target == "baseline:http":
         handler = baseline_http()
+    elif target == "baseline:pages":
+        handler = baseline_pages()
     elif target == "baseline:worker":
         handler = baseline_worker()
     else:

@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_DIRS = ["functions/api", "functions/storefront", "functions/dashboard", "functions/webhook_dispatch",
-                 "functions/low_stock_mailer", "functions/csv_import", "functions/projections"]
+                 "functions/low_stock_mailer", "functions/csv_import", "functions/projections",
+                 "functions/scheduled_reports"]
 SEARCH_PATH = [str(ROOT / "layers/shared"), str(ROOT / "local"), str(ROOT / "cli")] + [str(ROOT / d) for d in FUNCTION_DIRS]
 sys.path[:0] = [path for path in SEARCH_PATH if path not in sys.path]
 
@@ -80,6 +81,41 @@ def seed_tenant(products: int = 60, rate_limit: int = 1_000_000) -> dict[str, An
         name=f"Product {number}", sku=f"B-{number:04d}", category=["Tools", "Fasteners", "Safety"][number % 3],
         price=number % 50 + 1, stock=100), actor)["id"] for number in range(products)]
     return {"company": company, "key": key, "product_ids": ids}
+
+
+WORDS = ["Bolt", "Nut", "Washer", "Screw", "Anchor", "Drill", "Hammer", "Wrench", "Cable", "Pipe", "Valve", "Glove"]
+CATEGORIES = ["Fasteners", "Tools", "Electrical", "Plumbing", "Safety", "Packaging"]
+
+
+def write_catalog(company_id: str, size: int) -> list[str]:
+    """``size`` active products (the items ``distribu.catalog`` builds, SKU guards included), written with
+    BatchWriteItem: seeding 10,000 products one audited create at a time would take minutes. Names all
+    hold "heavy duty"; stock runs 0..299, so some are out and some low. Returns their ids."""
+    from decimal import Decimal
+
+    from distribu import catalog, clock, dynamo, ids, keys
+    from distribu.aws import dynamodb
+
+    now = clock.now_iso()
+    items, product_ids = [], []
+    for number in range(size):
+        product_id = ids.new_id()
+        product_ids.append(product_id)
+        word = WORDS[number % len(WORDS)]
+        fields = {"name": f"{word} {number:05d} heavy duty", "sku": f"SKU-{number:05d}",
+                  "description": f"A {word.lower()} for professionals, item {number}.",
+                  "category": CATEGORIES[number % len(CATEGORIES)], "unit": "each",
+                  "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": (number * 7) % 300,
+                  "imageUrl": None, "isActive": True, "lowStockThreshold": None}
+        items.append(catalog.build_item(company_id, product_id, fields, now, now, 1))
+        items.append({"PK": keys.company(company_id), "SK": keys.sku_guard_sk(fields["sku"]), "entity": "SKU",
+                      "productId": product_id, "sku": fields["sku"]})
+    for start in range(0, len(items), 25):
+        pending: dict[str, Any] = {dynamo.table_name(): [{"PutRequest": {"Item": dynamo.to_item(item)}}
+                                                         for item in items[start:start + 25]]}
+        while pending:
+            pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    return product_ids
 
 
 class RoundTrips:

@@ -13,15 +13,16 @@ from distribu.errors import ValidationError
 MAX_DETAILS_BYTES = 8 * 1024
 ACTOR_TYPES = ("USER", "CUSTOMER", "SYSTEM", "API_KEY")
 # The entity types and actions entries are written with (the audit log's filters offer these).
-ENTITY_TYPES = ("ApiKey", "Company", "Customer", "Import", "Order", "Product", "User", "Webhook")
+ENTITY_TYPES = ("ApiKey", "Company", "Customer", "Import", "Order", "Product", "ScheduledReport", "User", "Webhook")
 ACTIONS = (
     "ApiKeyCreated", "ApiKeyRevoked", "CompanyCreated", "CompanySettingsUpdated", "CustomerContactCreated",
     "CustomerContactUpdated", "CustomerCreated", "CustomerPasswordChanged", "CustomerStatusChanged",
     "CustomerUpdated", "ImportApplied", "OrderPlaced", "OrderStatusChanged", "PriceOverrideDeleted",
     "PriceOverrideSet", "ProductBulkUpdated", "ProductCreated", "ProductDeleted", "ProductUpdated",
-    "TeamInvitationRevoked", "TeamMemberInvited", "TeamMemberJoined", "TeamMemberRemoved", "TeamMemberRoleChanged",
-    "UserPasswordChanged", "UserProfileUpdated", "WebhookCreated", "WebhookDeleted", "WebhookSecretRotated",
-    "WebhookUpdated",
+    "ScheduledReportCreated", "ScheduledReportDeleted", "ScheduledReportFailed", "ScheduledReportPaused",
+    "ScheduledReportResumed", "ScheduledReportSent", "ScheduledReportUpdated", "TeamInvitationRevoked", "TeamMemberInvited", "TeamMemberJoined", "TeamMemberRemoved", "TeamMemberRoleChanged",
+    "UserPasswordChanged", "UserProfileUpdated", "WebhookCreated", "WebhookDeleted", "WebhookDeliveryReplayed",
+    "WebhookSecretRotated", "WebhookTestSent", "WebhookUpdated",
 )
 # Each filter of the audit log has an index, all three sorted like the log ("{createdAt}#{id}"): the log's
 # own partition (``C#{company}`` / ``AUDIT#...``) serves the unfiltered view and any date range.

@@ -154,6 +154,8 @@ def describe(entry: dict[str, Any]) -> str:
         return f"{who} changed their password"
     if action == "UserProfileUpdated":
         return _changed(who, entry, "their profile")
+    if action.startswith("ScheduledReport"):
+        return _scheduled_report(who, action, details)
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
     return f"{who}: {words}" + (f" ({subject})" if entry.get("entityId") else "")
 
@@ -187,6 +189,10 @@ def _webhook(who: str, action: str, entry: dict[str, Any]) -> str:
         return f"{who} deleted {label}"
     if action == "WebhookSecretRotated":
         return f"{who} rotated the signing secret of {label}"
+    if action == "WebhookDeliveryReplayed":
+        return f"{who} replayed a {details.get('event') or 'delivery'} delivery to {label}"
+    if action == "WebhookTestSent":
+        return f"{who} sent a test event to {label}"
     if action == "WebhookUpdated":
         changes = _change_list(entry)
         if [what for what, _, _ in changes] == ["the status"]:
@@ -211,3 +217,26 @@ def _expiry(expires_at: str) -> str:
     if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
         return f"valid through {(moment - timedelta(days=1)).date().isoformat()}"
     return f"expiring {expires_at[:16].replace('T', ' ')} UTC"
+
+
+def _scheduled_report(who: str, action: str, details: dict[str, Any]) -> str:
+    after, before = details.get("after") or {}, details.get("before") or {}
+    name = details.get("name") or after.get("name") or before.get("name") or "a scheduled report"
+    if action == "ScheduledReportCreated":
+        return f"{who} scheduled the report {name}"
+    if action == "ScheduledReportUpdated":
+        return f"{who} changed the scheduled report {name}"
+    if action == "ScheduledReportPaused":
+        return f"{who} paused the scheduled report {name}"
+    if action == "ScheduledReportResumed":
+        return f"{who} resumed the scheduled report {name}"
+    if action == "ScheduledReportDeleted":
+        return f"{who} deleted the scheduled report {name}"
+    if action == "ScheduledReportSent":
+        count = len(details.get("recipients") or [])
+        return f"{who} emailed the report {name} to {count} recipient{'s' if count != 1 else ''}"
+    if action == "ScheduledReportFailed":
+        again = " (retrying)" if details.get("retryAt") else ""
+        return f"{who} could not send the report {name}{again}: {details.get('error') or 'unknown error'}"
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
+    return f"{who}: {words}"

@@ -27,3 +27,23 @@ def send(to: list[str], subject: str, text: str, *, sender_name: str | None = No
                  "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}},
     )
     return str(response["MessageId"])
+
+
+def send_with_attachment(to: list[str], subject: str, text: str, *, filename: str, content: bytes,
+                         content_type: str) -> str:
+    """One plain-text email with one file attached (SES ``SendRawEmail``), to every address in ``to``;
+    returns the SES message id."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    sender = get_settings().sender_email
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message.set_content(text)
+    main, _, sub = content_type.partition("/")
+    message.add_attachment(content, maintype=main, subtype=sub or "octet-stream", filename=filename)
+    response = client("ses").send_raw_email(Source=sender, Destinations=list(to),
+                                            RawMessage={"Data": message.as_bytes()})
+    return str(response["MessageId"])

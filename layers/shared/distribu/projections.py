@@ -19,7 +19,7 @@ from typing import Any, Iterable, Protocol
 from distribu import dynamo, stream
 from distribu.catalog_projection import CatalogProjector, ProductChange, product_change
 from distribu.errors import Conflict
-from distribu.rollups import OrderChange, SalesProjector, order_change
+from distribu.rollups import CustomerLifetimeProjector, OrderChange, SalesProjector, order_change
 
 Key = tuple[str, str]
 ATTEMPTS = 8
@@ -103,12 +103,13 @@ def project(company_id: str, records: list[dict[str, Any]]) -> int:
         projectors.append(CatalogProjector(company_id, products, company_changed=company_changed))
     if orders:
         projectors.append(SalesProjector(company_id, orders))
+        projectors.append(CustomerLifetimeProjector(company_id, orders))  # needs the sales projector beside it
     return apply(projectors) if projectors else 0
 
 
 # Raised when a read model is added or its layout changes: stores built by an older release rebuild
 # (the local stack does it at start; in the cloud, `distribu projections rebuild` per company).
-READ_MODELS_VERSION = 1
+READ_MODELS_VERSION = 2  # 2: customers' lifetime totals (SPEND#C#)
 MARKER_SK = "READMODELS"
 
 
@@ -118,6 +119,7 @@ def rebuild(company_id: str) -> dict[str, Any]:
     from distribu import catalog_projection, clock, keys, rollups
 
     result = {"catalogIndex": catalog_projection.rebuild(company_id), "salesRollups": rollups.rebuild(company_id)}
+    result["customerLifetimes"] = rollups.rebuild_customer_lifetimes(company_id)  # from the rebuilt months
     dynamo.transact([dynamo.put({"PK": keys.company(company_id), "SK": MARKER_SK, "entity": "READ_MODELS",
                                  "version": READ_MODELS_VERSION, "rebuiltAt": clock.now_iso()})])
     return result

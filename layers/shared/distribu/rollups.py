@@ -465,3 +465,139 @@ def sales_summary(company_id: str, today: date | None = None) -> SalesSummary:
     """Today's and this month's order count and revenue: one GetItem of this month's rollup."""
     day = today or clock.now().date()
     return summarize(dynamo.get(*sales_summary_key(company_id, day), consistent=False), day)
+
+
+# --- each customer's lifetime totals (the customer detail page's stats) -------------------------------------
+#
+# ``SPEND#C#{customer}``: the customer's order count, revenue and last order time over its whole history,
+# so the detail page reads one item whatever the number of orders. It counts an order the first time the
+# day's ledger (above) has not seen it, and it is written in the same transaction as that ledger: the
+# :class:`CustomerLifetimeProjector` runs beside the :class:`SalesProjector` in one unit of work
+# (:func:`distribu.projections.project`), so a late, repeated or concurrent record never counts twice (a
+# projector that raced us fails on the ledger's version and plans again from what it then reads). Revenue
+# counts every order, cancelled included, as the spend items above do: the detail page and the customers
+# report agree.
+
+def customer_lifetime_sk(customer_id: str) -> str:
+    return f"SPEND#C#{customer_id}"
+
+
+def customer_lifetime_key(company_id: str, customer_id: str) -> Key:
+    """The one item :func:`lifetime_of` needs (so a page can put it in its own BatchGetItem)."""
+    return keys.company(company_id), customer_lifetime_sk(customer_id)
+
+
+@dataclass
+class CustomerLifetime:
+    customer_id: str
+    orders: int = 0
+    spent: Decimal = ZERO
+    last_order_at: str | None = None
+
+    @property
+    def average(self) -> Decimal:
+        return (self.spent / self.orders).quantize(Decimal("0.01")) if self.orders else ZERO
+
+    def add(self, amount: Decimal, at: str) -> None:
+        self.orders += 1
+        self.spent += amount
+        self.last_order_at = max(self.last_order_at or at, at)
+
+    def attributes(self) -> dict[str, Any]:
+        return {"entity": "CUSTOMER_LIFETIME", "customerId": self.customer_id, "orders": self.orders,
+                "spent": str(self.spent), "lastOrderAt": self.last_order_at}
+
+
+def lifetime_of(customer_id: str, item: dict[str, Any] | None) -> CustomerLifetime:
+    """The customer's lifetime totals from its item (none yet: zeros)."""
+    if not item:
+        return CustomerLifetime(customer_id)
+    return CustomerLifetime(customer_id, int(item.get("orders", 0)), Decimal(str(item.get("spent", "0"))),
+                            item.get("lastOrderAt"))
+
+
+def customer_lifetime(company_id: str, customer_id: str) -> CustomerLifetime:
+    """One GetItem."""
+    return lifetime_of(customer_id, dynamo.get(*customer_lifetime_key(company_id, customer_id)))
+
+
+def _lifetime_write(pk: str, company_id: str, lifetime: CustomerLifetime, read_version: int | None,
+                    now: str) -> dict[str, Any]:
+    sort_key = customer_lifetime_sk(lifetime.customer_id)
+    if not lifetime.orders:
+        return dynamo.delete(pk, sort_key, condition="v = :v", values={":v": read_version})
+    item = {"PK": pk, "SK": sort_key, "companyId": company_id, "v": (read_version or 0) + 1, "updatedAt": now,
+            **lifetime.attributes()}
+    if read_version is None:
+        return dynamo.put(item, condition="attribute_not_exists(PK)")
+    return dynamo.put(item, condition="v = :v", values={":v": read_version})
+
+
+class CustomerLifetimeProjector:
+    """Plans the lifetime writes for one company's order records of one batch. Must run in the same unit
+    of work as the :class:`SalesProjector` of the same records: their day ledgers, as read, say which
+    orders are new, and the sales projector's conditional ledger writes are what make this one exact."""
+
+    def __init__(self, company_id: str, changes: list[OrderChange]) -> None:
+        self.company_id = company_id
+        self.changes = [change for change in changes if change.customer_id]
+
+    def wanted(self, reads: Any) -> set[Key]:
+        pk = keys.company(self.company_id)
+        return ({(pk, ledger_sk(change.day)) for change in self.changes}
+                | {(pk, customer_lifetime_sk(str(change.customer_id))) for change in self.changes})
+
+    def writes(self, reads: Any) -> list[dict[str, Any]]:
+        pk = keys.company(self.company_id)
+        lifetimes: dict[str, CustomerLifetime] = {}
+        counted: set[str] = set()
+        for change in self.changes:
+            ledger = Ledger.from_item(change.day, reads.get((pk, ledger_sk(change.day))))
+            if change.order_id in ledger.orders or change.order_id in counted:
+                continue  # counted already (a status move, a late or a repeated record)
+            counted.add(change.order_id)
+            customer_id = str(change.customer_id)
+            if customer_id not in lifetimes:
+                lifetimes[customer_id] = lifetime_of(customer_id, reads.get((pk, customer_lifetime_sk(customer_id))))
+            lifetimes[customer_id].add(change.total, change.created_at)
+        now = clock.now_iso()
+        writes = []
+        for customer_id, lifetime in lifetimes.items():
+            item = reads.get((pk, customer_lifetime_sk(customer_id)))
+            writes.append(_lifetime_write(pk, self.company_id, lifetime, int(item["v"]) if item else None, now))
+        return writes
+
+
+def rebuild_customer_lifetimes(company_id: str, *, attempts: int = REBUILD_ATTEMPTS) -> dict[str, Any]:
+    """Every customer's lifetime totals summed from the month spend items (rebuild those first:
+    :func:`rebuild`). The lifetime items are read before the months and written on the versions read, so
+    an order the projector counts meanwhile makes the rebuild start again. Rebuilding twice changes
+    nothing."""
+    pk = keys.company(company_id)
+    for attempt in range(attempts):
+        stored = {item["customerId"]: item for item in _query({
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": "SPEND#C#"}}})}
+        computed: dict[str, CustomerLifetime] = {}
+        for month in spend_between(company_id, "SPEND#M#", "SPEND#M#~"):
+            for customer_id, (count, revenue, last) in month.customers.items():
+                lifetime = computed.setdefault(customer_id, CustomerLifetime(customer_id))
+                lifetime.orders += count
+                lifetime.spent += revenue
+                lifetime.last_order_at = max(lifetime.last_order_at or last, last)
+        now = clock.now_iso()
+        writes = []
+        for customer_id in sorted(set(stored) | set(computed)):
+            lifetime = computed.get(customer_id, CustomerLifetime(customer_id))
+            item = stored.get(customer_id)
+            if lifetime == lifetime_of(customer_id, item):
+                continue
+            writes.append(_lifetime_write(pk, company_id, lifetime, int(item["v"]) if item else None, now))
+        try:
+            for start in range(0, len(writes), dynamo.MAX_TRANSACTION_ITEMS):
+                dynamo.transact(writes[start:start + dynamo.MAX_TRANSACTION_ITEMS])
+        except dynamo.TransactionCancelled:
+            time.sleep(0.05 * (attempt + 1))
+            continue
+        return {"customers": len(computed), "itemsWritten": len(writes)}
+    raise Conflict("The customers' lifetime totals kept changing during the rebuild; run it again.")
