@@ -163,6 +163,8 @@ def test_all_runs_from_the_first_orders_day(shop: dict, frozen: Clock, projectio
     ({"from": "yesterday"}, "from"),
     ({"preset": "fortnight"}, "preset"),
     ({"from": "1990-01-01", "to": "2026-01-01"}, "to"),
+    ({"from": "9999-12-30", "to": "9999-12-31"}, "from"),
+    ({"from": "2026-01-01", "to": "2026-01-01T00:00:00+99:00"}, "to"),
 ])
 def test_bad_ranges_are_400s_naming_the_field(tenant: Tenant, query: dict[str, str], field: str) -> None:
     for kind in ("sales", "customers"):

@@ -230,7 +230,8 @@ def test_a_due_report_is_emailed_with_its_csv_attached_and_audited_as_system(sta
     assert set(message.destinations) == {"reports@acme.test", "cfo@partner.test"}
     today = (due - timedelta(days=1)).date()
     assert mail["Subject"] == f"Daily orders export - Acme Distributors - {today.day} {today.strftime('%b %Y')}"
-    assert "Orders: 2" in mail.get_body(("plain",)).get_content()
+    body = mail.get_body(("plain",)).get_content()
+    assert "Orders: 2" in body and "scheduled it on Distribu (daily at 08:00 UTC)." in body
     [(filename, content_type, content)] = attachments(message)
     assert filename == f"acme-distributors-orders-{today.isoformat()}.csv" and content_type == "text/csv"
     rows = list(csv.reader(io.StringIO(content.decode())))
@@ -251,6 +252,27 @@ def test_a_due_report_is_emailed_with_its_csv_attached_and_audited_as_system(sta
     # the same due time again, and a run later the same day: nothing more is sent
     assert scheduled_reports.run_due(due + timedelta(minutes=20)).sent == 0
     assert len(sent_messages(stack)) == 1
+
+
+def test_an_edit_saved_over_a_claim_fails_and_a_schedule_never_sticks_to_a_sent_due_time(stack, tenant,
+                                                                                        shop) -> None:
+    from distribu import scheduled_reports
+    from distribu.errors import ValidationError
+
+    schedule, due = _today_report(tenant)
+    staff = owner(tenant.company_id)
+    read_before_the_run = scheduled_reports.get_schedule(staff, schedule.id)
+    assert scheduled_reports.run_due(due + timedelta(minutes=1)).sent == 1
+    with pytest.raises(ValidationError, match="changed or deleted meanwhile"):
+        scheduled_reports._replace(staff, read_before_the_run, {**schedule_item(tenant.company_id, schedule.id),
+                                                                 "version": read_before_the_run.version},
+                                   scheduled_reports.check(read_before_the_run.form_values()),
+                                   due, "ScheduledReportUpdated")
+    # Were the sent due time put back all the same, the runner sends nothing and moves the schedule on.
+    factories.make_report_due(tenant.company_id, schedule.id, schedule.next_due_at)
+    summary = scheduled_reports.run_due(due + timedelta(minutes=20))
+    assert (summary.sent, summary.skipped) == (0, 1) and len(sent_messages(stack)) == 1
+    assert schedule_item(tenant.company_id, schedule.id)["nextDueAt"] > schedule.next_due_at
 
 
 def test_line_items_as_pdf(stack, tenant, shop) -> None:
@@ -405,6 +427,40 @@ def test_the_lambda_runs_due_reports_from_a_scheduled_event(stack, tenant, other
     assert "lastRunStatus" not in schedule_item(tenant.company_id, later.id)
     again = lambda_handler(scheduled_event(stack, trigger), LambdaContext(function_name="scheduled-reports"))
     assert again["sent"] == 0 and len(sent_messages(stack)) == 2
+
+
+def test_the_lambda_retries_a_failure_once_then_tells_the_owner(stack, tenant, monkeypatch) -> None:
+    from distribu import dynamo, emails, keys
+    from distribu_local.apigateway import LambdaContext
+    from distribu_local.pumps import scheduled_event
+    from distribu_scheduled_reports.handler import lambda_handler
+
+    made = factories.report_schedule(tenant.company_id)
+    due = (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:00.000Z")
+    factories.make_report_due(tenant.company_id, made.id, due)
+    [trigger] = [schedule for schedule in stack.schedules() if schedule.function == "ScheduledReportsFunction"]
+    monkeypatch.setattr(emails, "send_with_attachment",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("Daily sending quota exceeded")))
+
+    def tick() -> dict[str, Any]:
+        return lambda_handler(scheduled_event(stack, trigger), LambdaContext(function_name="scheduled-reports",
+                                                                             timeout_seconds=300))
+
+    assert tick() == {"sent": 0, "failed": 0, "retrying": 1, "skipped": 0, "leftForNextTime": 0}
+    assert tick()["retrying"] == 0 and sent_messages(stack) == []  # the retry waits 5 minutes
+    # 5 minutes pass: the run waiting for its retry is due
+    run_key = dynamo.key(keys.company(tenant.company_id), keys.report_run_sk(made.id, due))
+    dynamo.dynamodb().update_item(TableName=dynamo.table_name(), Key=run_key, UpdateExpression="SET GSI2SK = :sort",
+                                  ExpressionAttributeValues={":sort": {"S": keys.reports_due_sort(
+                                      due, tenant.company_id, f"{made.id}#{due}")}})
+    assert tick() == {"sent": 0, "failed": 1, "retrying": 0, "skipped": 0, "leftForNextTime": 0}
+    assert tick()["failed"] == 0  # once
+    [told] = sent_messages(stack)
+    assert told.destinations["ToAddresses"] == [factories.owner_email("Acme Distributors")]
+    assert "Daily sending quota exceeded" in told.body
+    failures = audit_of(tenant.company_id, "ScheduledReportFailed")
+    assert [(entry["actorType"], entry["details"]["attempt"]) for entry in reversed(failures)] == [
+        ("SYSTEM", 1), ("SYSTEM", 2)]
 
 
 def test_a_runner_short_of_time_leaves_the_rest_for_next_time(stack, tenant) -> None:

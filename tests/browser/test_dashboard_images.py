@@ -92,3 +92,32 @@ def test_upload_an_image_with_preview_and_see_it_on_the_storefront(page: Page, l
         page.wait_for_timeout(200)
     expect(row.locator("img.thumb")).to_have_attribute("src", url)
     shots("storefront-catalog")
+
+
+def test_without_javascript_the_plain_form_posts_to_s3_and_comes_back(browser, local_stack: RunningStack,
+                                                                      tmp_path: Path) -> None:
+    """No preview without JavaScript, but the same form posts the file to S3, which sends the browser back
+    to the page that checks and attaches it; a wrong file gets the server's message."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        shots = Shots(page, "test_without_javascript_the_plain_form_posts_to_s3_and_comes_back")
+        product = local_stack.api("POST", "/products", {"name": unique("No Script Box"), "price": 3, "stock": 9})["data"]
+        sign_in_staff(page, local_stack)
+        page.goto(f"{local_stack.url}/dashboard/inventory/{product['id']}/image")
+        fake = tmp_path / "page.png"
+        fake.write_bytes(b"<html><body>not an image</body></html>")
+        page.get_by_label("Product image").set_input_files(str(fake))
+        page.get_by_role("button", name="Save image").click()
+        expect(page.locator("#image-error")).to_have_text(WRONG_TYPE)
+        shots("wrong-file-refused-by-the-server")
+        photo = tmp_path / "box.png"
+        photo.write_bytes(gradient_png(120, 120))
+        page.get_by_label("Product image").set_input_files(str(photo))
+        page.get_by_role("button", name="Save image").click()
+        expect(page.get_by_text("The image is saved")).to_be_visible()
+        expect(page.locator("#current-image")).to_be_visible()
+        shots("saved-without-javascript")
+        assert local_stack.api("GET", f"/products/{product['id']}")["data"]["imageUrl"].endswith(".png")
+    finally:
+        context.close()

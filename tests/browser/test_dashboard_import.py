@@ -55,5 +55,11 @@ def test_import_products_with_preview_problems_and_apply(page: Page, local_stack
     expect(page.get_by_text(re.compile(r"The import is applied: 25 created, 0 updated, 0 unchanged\."))).to_be_visible(
         timeout=30_000)
     shots("applied")
-    listed = local_stack.api("GET", f"/products?limit=100&q={prefix}")["data"]
-    assert len([product for product in listed if product["sku"].startswith(prefix)]) == 25
+    skus, cursor = [], ""
+    while True:  # every product, page by page (other tests add theirs to the same demo company)
+        answer = local_stack.api("GET", "/products?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+        skus += [product["sku"] or "" for product in answer["data"]]
+        cursor = answer["pagination"]["nextCursor"]
+        if not cursor:
+            break
+    assert len([sku for sku in skus if sku.startswith(prefix)]) == 25

@@ -77,6 +77,24 @@ def test_add_a_webhook_send_a_test_event_and_see_it_in_the_delivery_log(page: Pa
     expect(row).to_contain_text("answer 200 to request 1")
     shots("delivery-log")
 
+    receiver.answers[path] = lambda nth: 500 if nth == 2 else 200  # the second test event fails
+    page.get_by_role("button", name="Send test event").click()
+    failed = page.locator("#delivery-log tbody tr").first
+    expect(failed).to_contain_text("Failed", timeout=20_000)
+    expect(failed).to_contain_text("HTTP 500")
+    shots("test-event-failed")
+    failed.get_by_role("button", name=re.compile("^Replay")).click()
+    expect(page.get_by_text("queued again")).to_be_visible()
+    replayed = page.locator("#delivery-log tbody tr").first
+    expect(replayed).to_contain_text("Succeeded", timeout=20_000)
+    expect(replayed.locator("td").nth(3)).to_have_text("2")  # two attempts: the failure, then the replay
+    replayed.locator("summary").click()
+    expect(replayed).to_contain_text("answer 500 to request 2")
+    expect(replayed).to_contain_text("answer 200 to request 3")
+    first, second, third = receiver.wait_for(path, 3)
+    assert second.headers["x-webhook-id"] == third.headers["x-webhook-id"] != first.headers["x-webhook-id"]
+    shots("replayed")
+
     page.get_by_role("button", name="Rotate secret").click()  # a link to the confirmation, styled as a button
     expect(page.get_by_role("heading", name="Rotate the signing secret?")).to_be_visible()
     page.get_by_role("button", name="Rotate secret").click()
@@ -86,3 +104,9 @@ def test_add_a_webhook_send_a_test_event_and_see_it_in_the_delivery_log(page: Pa
     page.get_by_role("button", name="I have copied it, go to the webhook").click()
     expect(page.get_by_text(re.compile(r"Secret rotated\. Until .* UTC every delivery is signed with both"))).to_be_visible()
     shots("rotated")
+
+    page.get_by_role("link", name="Webhooks", exact=True).click()
+    listed = page.locator("tr", has_text=receiver.url(path))
+    expect(listed).to_contain_text("Active")
+    expect(listed).to_contain_text("Rotated: the previous one also signs until")
+    shots("list-with-the-webhook")

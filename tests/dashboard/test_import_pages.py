@@ -136,6 +136,9 @@ def test_products_upload_preview_apply_with_live_progress(owner: Browser, tenant
     assert "The import is applied: 2 created, 1 updated, 0 unchanged." in done.text
     products = _products(tenant.company_id)
     assert set(products) == {"CSV-1", "CSV-2", "WB-1"} and products["WB-1"]["stock"] == 99
+    recent = owner.get(PRODUCTS).soup.select("table.recent-imports tbody tr")
+    assert [row.find("a")["href"] for row in recent] == [detail]
+    assert "Applied" in recent[0].get_text() and owner.get(CUSTOMERS).soup.select("table.recent-imports") == []
     [entry] = [e for e in audit.list_entries(tenant.company_id) if e["action"] == "ImportApplied"]
     assert entry["actorType"] == "USER" and entry["actorId"] == factories.staff_of(tenant.company_id).user_id
 

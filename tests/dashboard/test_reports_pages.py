@@ -207,3 +207,48 @@ def test_another_companys_figures_are_never_shown(stack: Any, shop: dict, other_
     assert rows[1][0] == theirs["customers"][0]
     acme = signed_in(stack, factories.owner_email("Acme Distributors"))
     assert "Revenue $75.00" in acme.get(REPORTS).text
+
+
+def test_the_chart_draws_months_past_400_days_and_keeps_bars_thin() -> None:
+    from datetime import date, timedelta
+
+    from distribu_dashboard.pages.reports import sales_chart
+
+    first = date(2024, 11, 20)
+    daily = [{"date": (first + timedelta(days=n)).isoformat(), "orderCount": 1 if n % 10 == 0 else 0,
+              "revenue": 10.0 if n % 10 == 0 else 0.0} for n in range(500)]
+    report = {"daily": daily, "range": {"label": "All time"}, "totals": {"orderCount": 50, "revenue": 500.0}}
+    chart = sales_chart(report)
+    assert chart.title == "Revenue per month" and len(chart.bars) == 18  # Nov 2024 .. Apr 2026
+    assert chart.bars[0].title == "Nov 2024: 2 orders, $20.00"
+    assert [tick.label for tick in chart.x_ticks] == ["Nov 2024", "Jan 2025", "Jan 2026"]
+    week = sales_chart({"daily": daily[:3], "range": {"label": "x"}, "totals": {"orderCount": 1, "revenue": 10.0}})
+    assert all(bar.width <= 36 for bar in week.bars) and week.bars[0].height > 0 and week.bars[1].empty
+    assert week.y_ticks[-1].label == "$10" and week.y_ticks[0].label == "$0"
+
+
+def test_products_by_value_page_on_with_the_range_kept(owner: Browser, tenant: factories.Tenant, frozen: dict,
+                                                      projections: Any) -> None:
+    for number in range(12):
+        factories.product(tenant.company_id, f"Item {number:02d}", price=str(number + 1), stock=10)
+    projections.drain()
+    first = owner.get(f"{REPORTS}?preset=year")
+    names = [row.find("td").contents[0].strip() for row in
+             first.soup.find("table", attrs={"aria-labelledby": "products-title"}).tbody.find_all("tr")]
+    assert names == [f"Item {number:02d}" for number in range(11, 1, -1)]
+    link = first.soup.find("a", string=lambda text: bool(text and "Next products" in text))["href"]
+    assert link.startswith(f"{REPORTS}?preset=year&cursor=")
+    second = owner.get(link)
+    names = [row.find("td").contents[0].strip() for row in
+             second.soup.find("table", attrs={"aria-labelledby": "products-title"}).tbody.find_all("tr")]
+    assert names == ["Item 01", "Item 00"] and "Reports 2026" in second.text
+    assert not second.soup.find("a", string=lambda text: bool(text and "Next products" in text))
+    stale = owner.get(f"{REPORTS}?cursor=garbage")
+    assert stale.status == 200 and "Item 11" in stale.text  # an edited cursor starts again from the top
+
+
+def test_the_page_leads_to_the_scheduled_reports(owner: Browser, shop: dict) -> None:
+    page = owner.get(REPORTS)
+    link = page.soup.find("a", string="Scheduled reports")
+    assert link and link["href"] == "/dashboard/reports/scheduled"
+    assert owner.get(link["href"]).status == 200

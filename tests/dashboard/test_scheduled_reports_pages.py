@@ -167,3 +167,11 @@ def test_another_companys_schedule_is_not_found_on_every_route(owner: Browser, t
 def test_signed_out_people_are_sent_to_sign_in(stack, path) -> None:
     response = Browser(stack).get(path)
     assert response.status in (302, 303) and response.location.startswith("/login")
+
+
+def test_the_reports_page_links_owners_and_admins_to_their_schedules(owner: Browser, stack, tenant) -> None:
+    link = owner.get("/dashboard/reports").soup.find("a", attrs={"href": LIST})
+    assert link is not None and link.get_text(strip=True) == "Scheduled reports"
+    factories.staff_member(tenant.company_id, "member@acme.test", role="MEMBER")
+    member_page = signed_in(stack, "member@acme.test").get("/dashboard/reports")
+    assert member_page.status == 200 and member_page.soup.find("a", attrs={"href": LIST}) is None

@@ -509,3 +509,57 @@ def test_the_api_replay_is_audited_too(tenant, stack) -> None:
     call_api("PATCH", f"/api/v1/webhooks/{hook['id']}", key=tenant.key, json_body={"isActive": False})
     refused = call_api("POST", f"/api/v1/webhooks/{hook['id']}/deliveries/{delivery_id}/replay", key=tenant.key)
     assert (refused.status, refused.body) == (422, {"error": "This webhook is disabled: enable it to replay a delivery."})
+
+
+def test_the_log_stops_refreshing_itself_when_a_pending_delivery_is_not_being_worked(owner: Browser, tenant,
+                                                                                    monkeypatch) -> None:
+    from datetime import timedelta
+
+    from distribu import clock, webhooks
+
+    hook = factories.webhook(tenant.company_id)
+    now = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: now - timedelta(minutes=3))
+    webhooks.send_test_event(tenant.company_id, hook["id"], factories.staff_actor())
+    monkeypatch.undo()
+    page = owner.get(f"{URL}/{hook['id']}")
+    assert "Pending" in page.text and page.soup.find(id="delivery-log").get("hx-trigger") is None
+
+
+def test_a_replay_that_could_not_be_queued_leaves_the_log_as_it_was(tenant, stack, monkeypatch) -> None:
+    from distribu import webhook_delivery, webhooks
+
+    hook = factories.webhook(tenant.company_id, "http://127.0.0.1:9/down", events=["customer.created"])
+    factories.customer(tenant.company_id, "q@buyer.test")
+    [delivery_id] = factories.fanned_out(tenant.company_id, "customer.created")
+    run_deliveries(stack)
+    [before] = deliveries(tenant.company_id, hook["id"])
+
+    def queue_down(messages):
+        raise RuntimeError("could not queue 1 deliveries")
+
+    monkeypatch.setattr(webhook_delivery, "enqueue", queue_down)
+    with pytest.raises(RuntimeError):
+        webhooks.replay_for_staff(factories.staff_of(tenant.company_id), hook["id"], delivery_id)
+    [after] = deliveries(tenant.company_id, hook["id"])
+    assert (after["status"], after["nextRetryAt"]) == (before["status"], before["nextRetryAt"])
+    assert before["status"] == "RETRYING" and before["nextRetryAt"]
+
+
+def test_the_audit_log_says_what_was_done_in_words(owner: Browser, tenant, stack) -> None:
+    from distribu import audit, audit_text
+
+    hook = factories.webhook(tenant.company_id, "http://127.0.0.1:9/words", events=["customer.created"])
+    factories.customer(tenant.company_id, "w@buyer.test")
+    [delivery_id] = factories.fanned_out(tenant.company_id, "customer.created")
+    owner.get(f"{URL}/{hook['id']}")
+    owner.post(f"{URL}/{hook['id']}/test")
+    owner.post(f"{URL}/{hook['id']}/deliveries/{delivery_id}/replay")
+    owner.post(f"{URL}/{hook['id']}/rotate")
+    owner.post(f"{URL}/{hook['id']}/delete")
+    said = [audit_text.describe(entry) for entry in audit.list_entries(tenant.company_id, limit=4)]
+    assert [text.split(" (staff) ", 1)[-1] for text in said] == [
+        "deleted the webhook http://127.0.0.1:9/words",
+        "rotated the signing secret of the webhook http://127.0.0.1:9/words",
+        "replayed a customer.created delivery to the webhook http://127.0.0.1:9/words",
+        "sent a test event to the webhook http://127.0.0.1:9/words"], said

@@ -37,9 +37,11 @@ def _error_context(request: Request) -> dict[str, object]:
 
 def _csp() -> str:
     """Uploads (product images, CSV imports) post straight to S3: its origin may take forms and fetches."""
-    from distribu.product_images import upload_origins
+    from distribu.config import get_settings
+    from distribu.s3files import post_origins
 
-    origins = upload_origins()
+    settings = get_settings()
+    origins = post_origins((settings.images_bucket, settings.imports_bucket))
     return content_security_policy(form_action=origins, connect=origins)
 
 

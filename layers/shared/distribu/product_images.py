@@ -26,7 +26,6 @@ The rules (product spec section 2, the seed "Product images"):
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -98,10 +97,10 @@ def public_base_url() -> str:
     settings = get_settings()
     if settings.images_base_url:
         return settings.images_base_url
-    endpoint = _s3_endpoint()
+    endpoint = s3files.endpoint()
     if endpoint:
         return f"{endpoint}/{settings.images_bucket}"
-    return f"https://{settings.images_bucket}.s3.{_region()}.amazonaws.com"
+    return f"https://{settings.images_bucket}.s3.{s3files.region()}.amazonaws.com"
 
 
 def public_url(key: str) -> str:
@@ -117,27 +116,10 @@ def hosted_key(company_id: str, product_id: str, url: str | None) -> str | None:
     return key if key.startswith(prefix) and re.fullmatch(r"[0-9a-z]+\.[a-z]+", key[len(prefix):]) else None
 
 
-def _s3_endpoint() -> str:
-    return (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "").rstrip("/")
-
-
-def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-
-
 def upload_origins() -> tuple[str, ...]:
-    """The origins a browser posts uploads to (images and imports buckets), for the page's CSP
-    ``form-action`` and ``connect-src``. Computed from the settings, without creating an S3 client."""
-    endpoint = _s3_endpoint()
-    if endpoint:
-        match = re.match(r"^[a-z]+://[^/]+", endpoint)
-        return (match.group(0),) if match else ()
+    """The origins a browser posts uploads to (images and imports buckets): see :func:`s3files.post_origins`."""
     settings = get_settings()
-    region = _region()
-    origins: list[str] = []
-    for bucket in (settings.images_bucket, settings.imports_bucket):
-        origins += [f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{region}.amazonaws.com"]
-    return tuple(dict.fromkeys(origins))
+    return s3files.post_origins((settings.images_bucket, settings.imports_bucket))
 
 
 # --- the verbs -----------------------------------------------------------------------------------------
@@ -214,8 +196,14 @@ def attach_upload(staff: Staff, product_id: str, upload_id: str) -> dict[str, An
     if size > MAX_BYTES:
         _delete(key)
         raise _refuse(TOO_LARGE)
-    first = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}", IfMatch=etag)["Body"].read()
-    content_type = sniff(first) if size else None
+    try:
+        first = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}",
+                                  IfMatch=etag)["Body"].read() if size else b""
+    except client.exceptions.ClientError as error:
+        if _missing(error):  # replaced or gone since HeadObject
+            raise _refuse(NOT_ARRIVED) from None
+        raise
+    content_type = sniff(first)
     if content_type is None:
         _delete(key)
         raise _refuse(WRONG_TYPE)

@@ -1,12 +1,14 @@
-"""The files scheduled reports attach: a report's tables as CSV or PDF.
+"""The files scheduled reports attach: a report as CSV or PDF.
 
-A report is first laid out as a :class:`Report` (title, key figures, tables), whatever its kind; the CSV is
-its main table (for the orders export, exactly the export's own layout and cells), the PDF all of it
-(:mod:`distribu.report_pdf`, imported only when a PDF is asked for: reportlab costs a cold start).
+A report is laid out as a :class:`Report` (title, key figures, tables), whatever its kind. The CSV is the
+file the reports page downloads for the same report (:func:`distribu.reports.sales_csv`, ``customers_csv``,
+``inventory_csv``), and for the orders export exactly the export's own layout and cells
+(:mod:`distribu.exports`); the PDF is all of the report (:mod:`distribu.report_pdf`, imported only when a
+PDF is asked for: reportlab costs a cold start).
 
 The figures come from :mod:`distribu.reports` (sales and customer spend from the rollups, inventory
-valuation from the catalog) and the orders export from :mod:`distribu.exports`, the same code the API and
-the reports page use, so an emailed report and the page for the same days agree.
+valuation from the catalog index), the same code the API and the reports page use, so an emailed report
+and the page for the same days agree.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ The interface (used by the API, the dashboard and the scheduled reports)::
     sales_report(company_id, report_range) -> dict                      # issue 13 item 1, the "data" object
     customer_spend_report(company_id, report_range) -> dict             # item 2, the "data" object
     inventory_report(company_id, limit=50, cursor=None) -> dict         # item 3: {"data", "pagination"}
-    sales_csv(report) / customers_csv(report) / inventory_csv(company_id) -> str   # the tables as CSV
+    sales_csv(report) / statuses_csv(report)  -> str       # a sales report's daily figures / status breakdown
+    customers_csv(report) -> str                           # a customer spend report's rows
+    categories_csv(inventory) / inventory_csv(company_id)  # category subtotals / every product by value
+    rebuild(company_id) -> dict                            # the rollups recomputed (``distribu reports rebuild``)
 
 Rules:
 
@@ -23,10 +26,12 @@ Rules:
 
 What each report reads (never an order, never a product one by one):
 
-- sales: the ``SALES#M#{month}`` items of the range's months (:mod:`distribu.rollups`): one Query.
-- customers: the ``SPEND#M#{month}`` items of the months the range covers whole, and the
-  ``SPEND#D#{day}`` items of the days at its ragged edges (at most ~60): at most three Queries; then the
-  customers' own items (one BatchGetItem per 100 customers) for their email and name.
+- sales: the ``SALES#M#{month}`` items of the range's months (:mod:`distribu.rollups`), by key: one
+  BatchGetItem for up to 100 months (``all``: one Query of every month there is).
+- customers: the ``SPEND#M#{month}`` items of the months the range covers whole and the ``SPEND#D#{day}``
+  items of the days at its ragged edges (at most 60), by key: one BatchGetItem per 100 (a year: one);
+  ``all``: one Query of every month; then the customers' own items (one BatchGetItem per 100 customers)
+  for their email and name.
 - inventory: the catalog index (:mod:`distribu.catalog_index`): its head holds the totals and the
   per-category subtotals; its shards (a fixed number of items, cached per container) the products.
 """
@@ -126,14 +131,18 @@ class ReportRange:
         return {"preset": self.preset}
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # what a report's dates may be
+
+
 def _parse_day(field: str, value: str) -> date:
     text = value.strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        return clock.parse_iso(text).astimezone(timezone.utc).date()
+        day = date.fromisoformat(text) if len(text) == 10 else clock.parse_iso(text).astimezone(timezone.utc).date()
     except (ValueError, OverflowError):
         raise validation_failed(field, f"{field} must be an ISO 8601 date (YYYY-MM-DD).") from None
+    if not EARLIEST <= day <= LATEST:
+        raise validation_failed(field, f"{field} must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}.")
+    return day
 
 
 def resolve_range(preset: str | None = None, from_: str | None = None, to: str | None = None,
@@ -167,8 +176,22 @@ def resolve_range(preset: str | None = None, from_: str | None = None, to: str |
 
 # --- sales ---------------------------------------------------------------------------------------------
 
+def _read(company_id: str, sort_keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Items of the company's partition by sort key: one BatchGetItem per 100 (a read by key costs the same
+    however many other items the partition holds; a Query would too on DynamoDB, but not on moto)."""
+    from distribu import dynamo
+
+    pk = keys.company(company_id)
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(sort_keys), 100):
+        found.update({sort_key: item for (_, sort_key), item in
+                      dynamo.batch_get([(pk, sort_key) for sort_key in sort_keys[start:start + 100]]).items()})
+    return found
+
+
 def sales_report(company_id: str, report_range: ReportRange) -> dict[str, Any]:
-    """Orders and revenue per day and per status over the range: one Query of the months' rollups."""
+    """Orders and revenue per day and per status over the range: the months' rollup items, read by key (one
+    BatchGetItem for up to 100 months); ``all`` Queries every month there is instead."""
     from distribu import rollups
 
     if report_range.first is None:
@@ -176,7 +199,10 @@ def sales_report(company_id: str, report_range: ReportRange) -> dict[str, Any]:
         days_with_orders = [f"{month}-{day}" for month, found in months.items() for day in found.days]
         report_range = report_range.bounded(date.fromisoformat(min(days_with_orders)) if days_with_orders else None)
     else:
-        months = rollups.sales_months(company_id, report_range.first.isoformat()[:7], report_range.last.isoformat()[:7])
+        wanted = rollups.months_between(report_range.first.isoformat()[:7], report_range.last.isoformat()[:7])
+        found = _read(company_id, [rollups.sales_month_sk(month) for month in wanted])
+        months = {month: rollups.SalesMonth.from_item(month, found.get(rollups.sales_month_sk(month)))
+                  for month in wanted}
     by_status = {status: [0, ZERO] for status in STATUSES}
     daily = []
     for day in report_range.days():
@@ -230,13 +256,13 @@ def _spend(company_id: str, report_range: ReportRange) -> list[Any]:
     if report_range.first is None:
         return rollups.spend_between(company_id, "SPEND#M#", "SPEND#M#~")
     months, stretches = spend_plan(report_range.first, report_range.last)
-    found = []
-    if months:
-        found += rollups.spend_between(company_id, rollups.spend_month_sk(months[0]), rollups.spend_month_sk(months[1]))
+    wanted = [rollups.spend_month_sk(month) for month in (rollups.months_between(*months) if months else [])]
     for low, high in stretches:
-        found += rollups.spend_between(company_id, rollups.spend_day_sk(low.isoformat()),
-                                       rollups.spend_day_sk(high.isoformat()))
-    return found
+        wanted += [rollups.spend_day_sk((low + timedelta(days=offset)).isoformat())
+                   for offset in range((high - low).days + 1)]
+    found = _read(company_id, wanted)
+    return [rollups.Spend.from_item(found[sort_key]["period"], found[sort_key]) for sort_key in wanted
+            if sort_key in found]
 
 
 def customer_spend_report(company_id: str, report_range: ReportRange) -> dict[str, Any]:

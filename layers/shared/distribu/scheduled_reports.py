@@ -499,21 +499,33 @@ def claim_schedule(item: Mapping[str, Any], now: datetime) -> Run | None:
     }
     try:
         dynamo.transact([
-            dynamo.update(keys.company(company_id), keys.report_schedule_sk(schedule_id),
-                          "SET nextDueAt = :next, GSI2SK = :sort, lastClaimedAt = :now",
-                          condition="nextDueAt = :due AND isActive = :true AND entity = :entity",
-                          values={":next": following, ":due": due_at, ":true": True, ":entity": ENTITY,
-                                  ":now": stamp,
-                                  ":sort": keys.reports_due_sort(following, company_id, schedule_id)}),
+            _move_on(company_id, schedule_id, due_at, following, stamp),
             dynamo.put(run_item, condition="attribute_not_exists(PK)"),
         ], attempts=1)
-    except dynamo.TransactionCancelled:
+    except dynamo.TransactionCancelled as cancelled:
+        if cancelled.failed_indexes() == [1]:
+            # The due time was sent already, yet the schedule still holds it (an edit saved over the claim):
+            # move it on, so that it is not stuck there.
+            try:
+                dynamo.transact([_move_on(company_id, schedule_id, due_at, following, stamp)], attempts=1)
+            except dynamo.TransactionCancelled:
+                pass
         return None
     except Exception as error:  # real DynamoDB: a conflicting transaction on the same item
         if "TransactionConflict" in str(error) or "TransactionInProgress" in str(error):
             return None
         raise
     return Run(company_id, schedule_id, due_at, 1, token, settings)
+
+
+def _move_on(company_id: str, schedule_id: str, due_at: str, following: str, stamp: str) -> dict[str, Any]:
+    """The schedule's due time moves from ``due_at`` to ``following``, only if it still holds ``due_at``; its
+    version moves too, so that an edit made from what was read before fails instead of putting it back."""
+    return dynamo.update(keys.company(company_id), keys.report_schedule_sk(schedule_id),
+                         "SET nextDueAt = :next, GSI2SK = :sort, lastClaimedAt = :now, version = version + :one",
+                         condition="nextDueAt = :due AND isActive = :true AND entity = :entity",
+                         values={":next": following, ":due": due_at, ":true": True, ":entity": ENTITY, ":now": stamp,
+                                 ":one": 1, ":sort": keys.reports_due_sort(following, company_id, schedule_id)})
 
 
 def claim_retry(item: Mapping[str, Any], now: datetime) -> Run | None:
@@ -574,7 +586,9 @@ def _finish(run: Run, now: datetime, status: str, action: str, details: dict[str
                                condition="#status = :running AND #token = :token", names=names, values=values)
     entry = audit.entry(run.company_id, SYSTEM, action, "ScheduledReport", run.schedule_id, details, at=stamp)
     schedule_values: dict[str, Any] = {":at": stamp, ":status": status, ":due": run.due_at}
-    schedule_expression = "SET lastRunAt = :at, lastRunStatus = :status, lastRunDueAt = :due"
+    schedule_values[":one"] = 1
+    schedule_expression = ("SET lastRunAt = :at, lastRunStatus = :status, lastRunDueAt = :due, "
+                           "version = version + :one")
     if schedule_error:
         schedule_expression += ", lastRunError = :error"
         schedule_values[":error"] = schedule_error
@@ -668,7 +682,8 @@ def _email_text(schedule: Schedule, company_name: str, due_at: str, document: An
             f"{document.summary}\n\n"
             f"The report is attached as {document.filename}.\n\n"
             f"You receive this because an owner or admin of {company_name} scheduled it on Distribu "
-            f"({schedule.cadence_label.lower()}). Ask them to remove you from the recipients to stop it.\n")
+            f"({schedule.cadence_label[0].lower() + schedule.cadence_label[1:]}). Ask them to remove you from the "
+            "recipients to stop it.\n")
     return subject, text
 
 

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from distribu import exports, imports
+from distribu import exports, imports, keys
 from distribu.errors import NotFound
+from distribu.pagination import IndexQuery, query_page
 from distribu.permissions import Staff
+
+RECENT = 5
 
 ACTIONS = {"products": "catalog", "customers": "customers"}
 
@@ -57,6 +60,19 @@ def apply_import(staff: Staff, kind: str, import_id: str) -> dict[str, Any]:
     """Apply a previewed import, all rows or none (the work runs in the csv_import function)."""
     _item(staff, kind, import_id)
     return imports.request_apply(staff.company_id, import_id, staff.actor())
+
+
+def recent_imports(staff: Staff, kind: str, *, limit: int = RECENT) -> list[dict[str, Any]]:
+    """The company's latest imports of this kind, newest first (one Query of the imports' listing)."""
+    require(staff, kind)
+    company_id = staff.company_id
+    spec = IndexQuery(
+        index="GSI1", pk_name="GSI1PK", sk_name="GSI1SK", partition=keys.listing(company_id, "IMPORT"),
+        start_key=lambda sort_key: {"GSI1PK": keys.listing(company_id, "IMPORT"), "GSI1SK": sort_key,
+                                    "PK": keys.company(company_id),
+                                    "SK": imports.import_sk(keys.id_from_listing_sort(sort_key))},
+        filter_expression="#kind = :kind", names={"#kind": "kind"}, values={":kind": kind})
+    return [imports.to_api(item) for item in query_page(spec, limit=limit, cursor=None).items]
 
 
 def export(staff: Staff, kind: str) -> dict[str, Any]:

@@ -243,8 +243,10 @@ def rotate_secret(company_id: str, webhook_id: str, actor: audit.Actor, *,
 
 # --- the delivery log, replays and test events ------------------------------------------------------------
 
-def list_deliveries(company_id: str, webhook_id: str, *, limit: int, cursor: str | None) -> Page:
-    get_item(company_id, webhook_id)
+def list_deliveries(company_id: str, webhook_id: str, *, limit: int, cursor: str | None, checked: bool = False) -> Page:
+    """The delivery log, newest first. ``checked``: the caller has just read the webhook (no second read)."""
+    if not checked:
+        get_item(company_id, webhook_id)
     partition = keys.webhook_deliveries(company_id, webhook_id)
     spec = IndexQuery(index="GSI1", pk_name="GSI1PK", sk_name="GSI1SK", partition=partition,
                       start_key=lambda sort_key: {"GSI1PK": partition, "GSI1SK": sort_key,
@@ -288,7 +290,16 @@ def replay_delivery(company_id: str, webhook_id: str, delivery_id: str, actor: a
             raise BusinessRuleViolation(INACTIVE_NO_REPLAY) from None
         raise NotFound(webhook_delivery.DELIVERY_NOT_FOUND) from None
     # Queued only once the log says PENDING: a fast worker's answer can then never be overwritten by it.
-    webhook_delivery.enqueue([webhook_delivery.DeliveryMessage(company_id, webhook_id, delivery_id, replay=True)])
+    try:
+        webhook_delivery.enqueue([webhook_delivery.DeliveryMessage(company_id, webhook_id, delivery_id, replay=True)])
+    except Exception:  # not queued: the log must not say PENDING for good (the audit entry stays: it was tried)
+        dynamo.dynamodb().update_item(
+            TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.delivery_sk(delivery_id)),
+            UpdateExpression="SET #status = :before, nextRetryAt = :next", ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":before": {"S": item["status"]}, ":pending": {"S": "PENDING"},
+                                       ":next": dynamo.to_attr(item.get("nextRetryAt"))})
+        raise
     return webhook_delivery.delivery_to_api({**item, "status": "PENDING", "nextRetryAt": None, "updatedAt": now})
 
 
@@ -430,11 +441,12 @@ def rotate_for_staff(staff: Staff, webhook_id: str) -> dict[str, Any]:
     return rotate_secret(staff.company_id, _our_id(webhook_id), staff.actor(), checks=_role_still(staff))
 
 
-def deliveries_for_staff(staff: Staff, webhook_id: str, *, cursor: str | None = None,
-                         limit: int = DELIVERY_PAGE_SIZE) -> Page:
-    """The webhook's delivery log, newest first, a page at a time."""
+def with_log_for_staff(staff: Staff, webhook_id: str, *, cursor: str | None = None,
+                       limit: int = DELIVERY_PAGE_SIZE) -> tuple[dict[str, Any], Page]:
+    """The webhook and a page of its delivery log (newest first): two round trips, whatever the log's size."""
     staff.require("settings")
-    return list_deliveries(staff.company_id, _our_id(webhook_id), limit=limit, cursor=cursor or None)
+    hook = staff_view(get_item(staff.company_id, _our_id(webhook_id)))
+    return hook, list_deliveries(staff.company_id, webhook_id, limit=limit, cursor=cursor or None, checked=True)
 
 
 def replay_for_staff(staff: Staff, webhook_id: str, delivery_id: str) -> dict[str, Any]:

@@ -16,8 +16,9 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 
 PRESET = Query(None, description="today, week (Monday to today), month (the 1st to today; the default), quarter, "
                                  "year or all (from the first order's day). Days are UTC days.")
-FROM = Query(None, alias="from", description="ISO 8601 date (YYYY-MM-DD), the range's first day. With `to`, "
-                                             "overrides `preset`; a bad date or one after `to` is a 400 naming it.")
+FROM = Query(None, alias="from", description="ISO 8601 date (YYYY-MM-DD; a datetime counts as its UTC day), the "
+                                             "range's first day. With `to`, overrides `preset`; a bad date, one "
+                                             "outside 1900-2999, or one after `to` is a 400 naming it.")
 TO = Query(None, description="ISO 8601 date (YYYY-MM-DD), the range's last day (to its end, 23:59:59.999Z).")
 
 

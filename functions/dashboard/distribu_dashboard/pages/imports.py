@@ -19,9 +19,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from distribu import csvformat, staff_csv
 from distribu.errors import BusinessRuleViolation, Conflict
+from distribu.lazy import lazy_module
 from distribu_dashboard.desk import DeskPage, open_desk
+
+# Loaded on the first import page, not in every cold start of the dashboard.
+csvformat = lazy_module("distribu.csvformat")
+staff_csv = lazy_module("distribu.staff_csv")
 
 POLL_WHILE = ("VALIDATING", "APPLYING")
 
@@ -33,7 +37,10 @@ class Area:
     title: str  # Products
     list_label: str  # Inventory
     matched_by: str  # what an existing row is matched on
-    header: tuple[str, ...]
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return tuple(csvformat.PRODUCT_EXPORT_HEADER if self.kind == "products" else csvformat.CUSTOMER_EXPORT_HEADER)
 
     @property
     def import_url(self) -> str:
@@ -44,9 +51,8 @@ class Area:
 
 
 AREAS = (
-    Area("products", "/dashboard/inventory", "Products", "Inventory", "SKU", tuple(csvformat.PRODUCT_EXPORT_HEADER)),
-    Area("customers", "/dashboard/customers", "Customers", "Customers", "email",
-         tuple(csvformat.CUSTOMER_EXPORT_HEADER)),
+    Area("products", "/dashboard/inventory", "Products", "Inventory", "SKU"),
+    Area("customers", "/dashboard/customers", "Customers", "Customers", "email"),
 )
 
 
@@ -77,8 +83,7 @@ def _status_context(page: DeskPage, area: Area, view: dict[str, Any], uploaded: 
 async def _landing(request: Request, area: Area) -> Response:
     page, _ = open_desk(request)
     staff = page.require_staff()
-    staff_csv.require(staff, area.kind)
-    return page.render("imports/index.html", area=area)
+    return page.render("imports/index.html", area=area, recent=staff_csv.recent_imports(staff, area.kind))
 
 
 async def _start(request: Request, area: Area) -> Response:

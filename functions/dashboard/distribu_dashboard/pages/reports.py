@@ -123,7 +123,7 @@ def _render(page: DeskPage, form: Form, *, status: int = 200, export_form: Form 
     return page.render("reports/index.html", status=status, report=True, range=sales["range"],
                        range_query=report_range.query(), current_preset=report_range.preset, sales=sales,
                        chart=sales_chart(sales), spend=spend, inventory=inventory, csv=_links(report_range),
-                       cursor=cursor, **context)
+                       cursor=cursor, pages_url=f"{REPORTS_URL}?{urlencode(report_range.query())}", **context)
 
 
 async def reports_page(request: Request) -> Response:

@@ -9,11 +9,13 @@ the same SSRF guard as the API's. This module only reads forms and picks templat
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from distribu import webhooks
+from distribu import clock, webhooks
 from distribu.config import get_settings
 from distribu.errors import BusinessRuleViolation, Conflict, ValidationError
 from distribu.outbox import EVENT_TYPES
@@ -22,6 +24,7 @@ from distribu_dashboard.desk import DeskPage, open_desk
 
 WEBHOOKS_URL = "/dashboard/settings/webhooks"
 FIELDS = ("url", "events")
+POLL_FOR = timedelta(minutes=2)
 EVENT_GROUPS = (
     ("Orders", (("order.created", "An order is placed on the storefront or through the API"),
                 ("order.status_changed", "An order moves to another status"),
@@ -81,9 +84,11 @@ async def detail(request: Request) -> Response:
     page, _ = open_desk(request)
     staff = page.require_staff()
     webhook_id = request.path_params["webhook_id"]
-    hook = webhooks.get_for_staff(staff, webhook_id)
-    log = webhooks.deliveries_for_staff(staff, webhook_id, cursor=request.query_params.get("cursor"))
-    waiting = any(delivery["status"] == "PENDING" for delivery in log.items)
+    hook, log = webhooks.with_log_for_staff(staff, webhook_id, cursor=request.query_params.get("cursor"))
+    # While a delivery waits for its attempt the log refreshes itself (not for ever: a queue that is not being
+    # worked, as when the local stack's workers are off, would keep the page polling).
+    recent = clock.iso(clock.now() - POLL_FOR)
+    waiting = any(delivery["status"] == "PENDING" and delivery["updatedAt"] >= recent for delivery in log.items)
     return page.render("webhooks/detail.html", hook=hook, deliveries=log.items, next_cursor=log.next_cursor,
                        waiting=waiting)
 
