@@ -135,8 +135,9 @@ def describe(entry: dict[str, Any]) -> str:
         label = f"the API key “{name}”" if name else f"API key {str(entry.get('entityId', ''))[-8:].upper()}"
         if action == "ApiKeyCreated":
             scopes = details.get("scopes") or []
-            expiry = f", expiring {str(details['expiresAt'])[:10]}" if details.get("expiresAt") else ""
-            return f"{who} created {label}" + (f" ({', '.join(scopes)}{expiry})" if scopes else "")
+            expiry = f", {_expiry(str(details['expiresAt']))}" if details.get("expiresAt") else ""
+            listed = "all nine scopes" if len(set(scopes)) >= 9 else ", ".join(scopes)
+            return f"{who} created {label}" + (f" ({listed}{expiry})" if scopes else "")
         if action == "ApiKeyRevoked":
             return f"{who} revoked {label}"
     if action.startswith("Webhook"):
@@ -201,6 +202,21 @@ def _webhook(who: str, action: str, entry: dict[str, Any]) -> str:
         return _changed(who, entry, label)
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", action).lower()
     return f"{who}: {words} ({label})"
+
+
+def _expiry(expires_at: str) -> str:
+    """A key made to expire after a day is stored as the next midnight: "valid through 2099-12-31"."""
+    from datetime import timedelta
+
+    from distribu import clock
+
+    try:
+        moment = clock.parse_iso(expires_at)
+    except ValueError:
+        return f"expiring {expires_at}"
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return f"valid through {(moment - timedelta(days=1)).date().isoformat()}"
+    return f"expiring {expires_at[:16].replace('T', ' ')} UTC"
 
 
 def _scheduled_report(who: str, action: str, details: dict[str, Any]) -> str:

@@ -159,6 +159,7 @@ MAX_TAX_PERCENT = Decimal("30")
 SLUG_TAKEN = "This slug is taken by another company. Choose another."
 SETTINGS_CHANGED = "Someone changed these settings a moment ago. Reload the page and try again."
 ROLE_CHANGED = "Your role in this company has just changed. Reload the page and try again."
+KEYS_IN_TRANSACTION = 90
 _SENDER_FORBIDDEN = re.compile(r'[<>"\\@\x00-\x1f\x7f]')
 
 
@@ -281,10 +282,13 @@ def update_settings(staff: Staff, change: SettingsChange) -> Company:
             dynamo.put({"PK": keys.slug_guard(values["slug"])[0], "SK": keys.slug_guard(values["slug"])[1],
                         "entity": "SLUG", "companyId": staff.company_id}, condition="attribute_not_exists(PK)"),
         ]
+    key_limits: list[dict[str, Any]] = []
     if values["rateLimitPerMinute"] != current.rate_limit_per_minute:
-        writes += [dynamo.update(keys.api_key_pk(key_hash), keys.API_KEY_SK, "SET rateLimit = :limit",
-                                 condition="attribute_exists(PK)", values={":limit": values["rateLimitPerMinute"]})
-                   for key_hash in _api_key_hashes(staff.company_id)]
+        key_limits = [dynamo.update(keys.api_key_pk(key_hash), keys.API_KEY_SK, "SET rateLimit = :limit",
+                                    condition="attribute_exists(PK)", values={":limit": values["rateLimitPerMinute"]})
+                      for key_hash in _api_key_hashes(staff.company_id)]
+    # A transaction holds 100 items: the first keys go with the settings, any more right after.
+    writes += key_limits[:KEYS_IN_TRANSACTION]
     writes.append(audit.entry(staff.company_id, staff.actor(), "CompanySettingsUpdated", "Company",
                               staff.company_id, {**changes, "name": values["name"]}, at=now))
     try:
@@ -296,6 +300,8 @@ def update_settings(staff: Staff, change: SettingsChange) -> Company:
         if slug_moved and 3 in failed:
             raise ValidationError("Validation failed.", details=[_problem("slug", SLUG_TAKEN)]) from None
         raise Conflict(SETTINGS_CHANGED) from None
+    for start in range(KEYS_IN_TRANSACTION, len(key_limits), 100):
+        dynamo.transact(key_limits[start:start + 100])
     return Company(staff.company_id, values["name"], values["slug"], values["taxRate"], values["lowStockThreshold"],
                    values["rateLimitPerMinute"], values["senderName"])
 
@@ -343,11 +349,14 @@ def delete_company(staff: Staff, *, confirmation: str) -> Deleted:
                     for invitation in invitations if invitation.get("tokenHash")])
     memberships = [dynamo.delete(keys.user_pk(member["email"]), keys.membership_sk(staff.company_id))
                    for member in team]
-    dynamo.transact([
-        dynamo.delete(keys.company(staff.company_id), keys.COMPANY_SK, condition="attribute_exists(PK)"),
-        dynamo.delete(*keys.slug_guard(company.slug)),
-        *memberships[:90],
-    ])
+    try:
+        dynamo.transact([
+            dynamo.delete(keys.company(staff.company_id), keys.COMPANY_SK, condition="attribute_exists(PK)"),
+            dynamo.delete(*keys.slug_guard(company.slug)),
+            *memberships[:90],
+        ])
+    except dynamo.TransactionCancelled:
+        raise NotFound("Company not found.") from None  # deleted a moment ago
     for start in range(90, len(memberships), 100):
         dynamo.transact(memberships[start:start + 100])
     for member in team:

@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from distribu import apikeys
+from datetime import timedelta
+
+from distribu import apikeys, clock
 from distribu.errors import NotFound, ValidationError
 from distribu.web.page import Form
 from distribu_dashboard.desk import DeskPage, open_desk
@@ -26,9 +28,26 @@ SCOPE_HINTS = {
 }
 
 
+def expires_label(expires_at: str | None) -> str:
+    """How a person reads an expiry: a key made to expire after a day ("2099-12-31") is stored as the next
+    midnight, and reads "end of Dec 31, 2099 (UTC)"; any other moment (the CLI takes one) reads as itself."""
+    if not expires_at:
+        return "Never"
+    moment = clock.parse_iso(expires_at)
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        day = moment - timedelta(days=1)
+        return f"End of {day:%b} {day.day}, {day:%Y} (UTC)"
+    return f"{moment:%b} {moment.day}, {moment:%Y}, {moment:%H:%M} UTC"
+
+
+def _with_labels(key: dict) -> dict:
+    return {**key, "expires_label": expires_label(key.get("expiresAt")),
+            "all_scopes": set(key["scopes"]) == set(apikeys.SCOPES)}
+
+
 def _render(page: DeskPage, form: Form | None = None, status: int = 200) -> Response:
     staff = page.require_staff()
-    listed = apikeys.list_for_staff(staff)
+    listed = [_with_labels(key) for key in apikeys.list_for_staff(staff)]
     form = form or Form({}, {"scopes": list(DEFAULT_SCOPES)})
     return page.render("api_keys/list.html", status=status, keys=listed, form=form, scopes=apikeys.SCOPES,
                        scope_hints=SCOPE_HINTS, chosen=set(form.getlist("scopes")))
@@ -52,7 +71,7 @@ async def create(request: Request) -> Response:
                                                  rate_limit=page.company.rate_limit_per_minute)
     except ValidationError as error:
         return _render(page, form.take(error, fields=("name", "scopes", "expires_on")), 400)
-    return page.render("api_keys/created.html", key=view, raw_key=raw_key,
+    return page.render("api_keys/created.html", key=_with_labels(view), raw_key=raw_key,
                        api_base=page.absolute_url("/api/v1"))
 
 
