@@ -180,3 +180,8 @@ def invitation_sk(company_id: str) -> str:
 def pending_invitation_sk(invitation_id: str) -> str:
     """The company's own copy of an open invitation (listed on the team page)."""
     return f"INVITATION#{invitation_id}"
+
+
+def customers_by_status(company_id: str, status: str) -> str:
+    """GSI2 partition: a company's customers of one status (ACTIVE, BLOCKED), newest first."""
+    return f"C#{company_id}#CUSTOMERSTATUS#{status}"
