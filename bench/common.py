@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_DIRS = ["functions/api", "functions/storefront", "functions/dashboard", "functions/webhook_dispatch",
-                 "functions/low_stock_mailer", "functions/csv_import", "functions/projections"]
+                 "functions/low_stock_mailer", "functions/csv_import", "functions/projections",
+                 "functions/scheduled_reports"]
 SEARCH_PATH = [str(ROOT / "layers/shared"), str(ROOT / "local"), str(ROOT / "cli")] + [str(ROOT / d) for d in FUNCTION_DIRS]
 sys.path[:0] = [path for path in SEARCH_PATH if path not in sys.path]
 

@@ -112,6 +112,186 @@ def address(company_id: str, customer_id: str, **fields: str) -> dict[str, Any]:
     return addresses.add_address(company_id, customer_id, values, staff_actor())
 
 
+# --- dash-settings ---
+
+def api_key(company_id: str, name: str = "ERP sync", *, scopes: list[str] | None = None,
+            expires_at: str | None = None) -> tuple[dict[str, Any], str]:
+    """An API key made as the CLI makes one (its view, and the key itself)."""
+    from distribu import apikeys, audit
+
+    return apikeys.create_api_key(company_id, name, scopes or ["products:read"], audit.Actor("SYSTEM", "cli", "distribu CLI"),
+                                  expires_at=expires_at)
+
+
+def product_price_change(company_id: str, product_id: str, price: str, *, actor_name: str = "Ann") -> dict[str, Any]:
+    """A staff member's price change of a product (a ``ProductUpdated`` audit entry)."""
+    from distribu import audit, catalog
+
+    return catalog.update_product(company_id, product_id, {"price": Decimal(price)}, audit.Actor("USER", "ann", actor_name))
+
+
+def audit_entries_at(company_id: str, moments: list[str], *, action: str = "ProductCreated",
+                     entity_type: str = "Product", actor_type: str = "USER") -> None:
+    """Audit entries dated ``moments`` (ISO datetimes), as the domain writes them (for date filters and pages)."""
+    from distribu import audit, dynamo
+
+    actor = audit.Actor(actor_type, "someone", "Someone")
+    for start in range(0, len(moments), 50):
+        dynamo.transact([audit.entry(company_id, actor, action, entity_type, f"e{index:025d}",
+                                     {"after": {"name": f"Item {index}"}}, at=moment)
+                         for index, moment in enumerate(moments[start:start + 50], start=start)])
+
+
+# --- dash-webhooks ---
+
+def webhook(company_id: str, url: str = "https://erp.example.com/hooks/distribu", *,
+            events: list[str] | None = None, active: bool = True) -> dict[str, Any]:
+    """A webhook, created as the API creates it; the answer holds its ``secret``."""
+    from distribu import webhooks
+
+    data = webhooks.WebhookCreate(url=url, events=events or ["customer.created"], isActive=active)
+    return webhooks.create_webhook(company_id, data, staff_actor())
+
+
+def fanned_out(company_id: str, event_type: str) -> list[str]:
+    """The newest ``event_type`` event of the company fanned out (as the dispatcher does when the stream
+    brings it): one delivery per subscribed webhook, each queued. Returns the deliveries' ids."""
+    from distribu import dynamo, keys, webhook_delivery
+
+    response = dynamo.dynamodb().query(
+        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "EVENT#"}},
+        ScanIndexForward=False)
+    event = next(item for item in (dynamo.from_item(raw) or {} for raw in response["Items"])
+                 if item["eventType"] == event_type)
+    webhook_delivery.fan_out(event)
+    return [webhook_delivery.delivery_id(event["id"], hook["id"]) for hook in webhook_delivery.subscriptions(company_id)
+            if webhook_delivery.receives(hook, event)]
+
+
+# --- dash-uploads ---
+
+def png_bytes(size: int = 0) -> bytes:
+    """A real 1x1 PNG; ``size`` pads it with trailing bytes to exactly that length (decoders ignore them)."""
+    import base64
+
+    image = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/eL9GtQAAAABJRU5ErkJggg==")
+    return image + b"\0" * max(0, size - len(image))
+
+
+def jpeg_bytes() -> bytes:
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\0" * 64 + b"\xff\xd9"
+
+
+def webp_bytes() -> bytes:
+    return b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\0" * 40
+
+
+def avif_bytes(*, major: bytes = b"avif", compatible: tuple[bytes, ...] = (b"mif1", b"miaf")) -> bytes:
+    body = major + b"\0\0\0\0" + b"".join(compatible)
+    return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body + b"\0" * 32
+
+
+def html_bytes() -> bytes:
+    return b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+
+
+def gif_bytes() -> bytes:
+    return b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+
+
+def csv_text(kind: str, rows: list[dict[str, Any]]) -> str:
+    """A CSV file of ``rows`` with the export header of ``kind`` (products or customers)."""
+    import csv
+    import io
+
+    from distribu import csvformat
+
+    header = csvformat.PRODUCT_EXPORT_HEADER if kind == "products" else csvformat.CUSTOMER_EXPORT_HEADER
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({name: row.get(name, "") for name in header})
+    return out.getvalue()
+
+
+# --- reports ---
+
+def report_shop(tenant: Any, customers: int = 3) -> dict[str, Any]:
+    """A product at 12.50 with plenty of stock and ``customers`` customers (``buyer{n}@shop.test``, "Buyer n"),
+    with ``place(customer_number, quantity)`` and ``move(order_id, status)`` going through the API."""
+    from tests.conftest import call_api
+
+    made = product(tenant.company_id, "Widget", price="12.50", stock=1_000_000)
+    buyers = [customer(tenant.company_id, f"buyer{n}@shop.test", name=f"Buyer {n}", password=None)["id"]
+              for n in range(customers)]
+
+    def place(number: int, quantity: int) -> dict[str, Any]:
+        response = call_api("POST", "/api/v1/orders", key=tenant.key, json_body={
+            "customerId": buyers[number], "items": [{"productId": made["id"], "quantity": quantity}]})
+        assert response.status == 201, response.body
+        return response.body["data"]
+
+    def move(order_id: str, status: str) -> None:
+        response = call_api("PATCH", f"/api/v1/orders/{order_id}", key=tenant.key, json_body={"status": status})
+        assert response.status == 200, response.body
+
+    return {"tenant": tenant, "product": made["id"], "customers": buyers, "place": place, "move": move}
+
+
+# --- scheduled-reports ---
+def report_schedule(company_id: str, *, by: str | None = None, **fields: Any) -> Any:
+    """A scheduled report made by the company's owner (or the team member ``by``), through the domain's verb.
+    Defaults: the orders export (summary) as CSV, daily at 08:00 UTC, to reports@acme.test."""
+    from distribu import scheduled_reports
+
+    values = {"reportType": "ORDERS_EXPORT", "mode": "summary", "format": "csv", "cadence": "DAILY", "hour": "8",
+              "recipients": "reports@acme.test", "isActive": True, **fields}
+    return scheduled_reports.create_schedule(staff_of(company_id, by), values)
+
+
+def make_report_due(company_id: str, schedule_id: str, due_at: str) -> None:
+    """Move a schedule's next due time (as if the clock had reached it): item and index together."""
+    from distribu import dynamo, keys
+
+    dynamo.dynamodb().update_item(
+        TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.report_schedule_sk(schedule_id)),
+        UpdateExpression="SET nextDueAt = :due, GSI2SK = :sort",
+        ExpressionAttributeValues={":due": {"S": due_at},
+                                   ":sort": {"S": keys.reports_due_sort(due_at, company_id, schedule_id)}})
+
+
+# --- dash-inventory ---
+
+def products(company_id: str, specs: list[tuple[str, int]], **fields: Any) -> list[dict[str, Any]]:
+    """Several products, each ``(name, stock)``; ``fields`` apply to all (category, price, isActive...)."""
+    return [product(company_id, name, stock=stock, **fields) for name, stock in specs]
+
+
+# --- dash-orders ---
+
+def moved_order(company_id: str, order_id: str, *statuses: str) -> dict[str, Any]:
+    """An order moved along its lifecycle by staff, one status after another (as the dashboard does)."""
+    from distribu import orders
+
+    view: dict[str, Any] = {}
+    for status in statuses:
+        view = orders.change_status(company_id, order_id, status, staff_actor())
+    return view
+
+
+def events_of(company_id: str, event_type: str) -> list[dict[str, Any]]:
+    """The outbox events of one type the company's changes wrote (webhooks are delivered from these)."""
+    from distribu import dynamo, keys
+
+    response = dynamo.dynamodb().query(
+        TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "EVENT#"}})
+    items = [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
+    return [item for item in items if item.get("eventType") == event_type]
+
+
 # --- dash-customers ---
 
 def customer_with_history(company_id: str, email: str = "buyer@northwind.test", *, name: str = "Northwind Traders",

@@ -142,7 +142,7 @@ def test_captured_mail_is_described_for_the_page() -> None:
     text = mail.describe(Message("1", "noreply@example.com", "Hi", "Plain body",
                                  {"ToAddresses": ["a@x.test"], "CcAddresses": ["b@x.test"]}))
     assert text == {"id": "1", "to": ["a@x.test", "b@x.test"], "from": "noreply@example.com", "subject": "Hi",
-                    "text": "Plain body", "html": None}
+                    "text": "Plain body", "html": None, "attachments": []}
     rich = mail.describe(Message("2", "noreply@example.com", "Hi", "<p>Hello<br>there</p>", {"ToAddresses": []}))
     assert rich["text"] == "Hello\nthere" and rich["html"] == "<p>Hello<br>there</p>"
     raw = mail.describe(RawMessage("3", "noreply@example.com", ["c@x.test"],
@@ -152,6 +152,29 @@ def test_captured_mail_is_described_for_the_page() -> None:
                               "time": "now"}])
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
     assert '<a href="https://a.test/?a=1&amp;b=2">' in page
+
+
+def test_captured_attachments_are_listed_and_served_as_sent() -> None:
+    from email.message import EmailMessage
+
+    from moto.ses.models import RawMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "noreply@example.com", "a@x.test", "Weekly sales"
+    message.set_content("Attached.")
+    message.add_attachment(b"date,orderCount,revenue\r\n", maintype="text", subtype="csv", filename="sales.csv")
+    message.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="sales <1>.pdf")
+    raw = RawMessage("9", "noreply@example.com", ["a@x.test"], message.as_string())
+    described = mail.describe(raw)
+    assert described["text"].strip() == "Attached."
+    assert described["attachments"] == [
+        {"index": 0, "filename": "sales.csv", "contentType": "text/csv", "size": 25},
+        {"index": 1, "filename": "sales <1>.pdf", "contentType": "application/pdf", "size": 13}]
+    assert mail.attachment(raw, 1) == ("sales <1>.pdf", "application/pdf", b"%PDF-1.4 fake")
+    assert mail.attachment(raw, 2) is None
+    page = mail.render_page([{**described, "time": "now"}])
+    assert '<a href="/_local/mail/9/attachments/0" download="sales.csv">sales.csv</a>' in page
+    assert "sales &lt;1&gt;.pdf" in page and "(application/pdf, 13 bytes)" in page
 
 
 def test_moto_transactions_roll_back_in_place_and_keep_the_stream_readable() -> None:

@@ -15,6 +15,7 @@ FUNCTIONS = {
     "DashboardFunction": "functions/dashboard/", "WebhookDispatchFunction": "functions/webhook_dispatch/",
     "LowStockMailerFunction": "functions/low_stock_mailer/", "CsvImportFunction": "functions/csv_import/",
     "ProjectionsFunction": "functions/projections/",
+    "ScheduledReportsFunction": "functions/scheduled_reports/",
 }
 
 

@@ -100,6 +100,22 @@ def projections_rebuild(args: argparse.Namespace) -> Any:
     return {"company": args.company, **result, "seconds": round(time.perf_counter() - started, 3)}
 
 
+def reports_rebuild(args: argparse.Namespace) -> Any:
+    """What the reports read (sales and spend rollups, the catalog index's valuation), recomputed from the
+    orders and the products, with the rate."""
+    import time
+
+    from distribu import reports
+
+    company_id = _company_id(args.company)
+    started = time.perf_counter()
+    result = reports.rebuild(company_id)
+    seconds = time.perf_counter() - started
+    orders = result["salesRollups"]["orders"]
+    return {"company": args.company, **result, "seconds": round(seconds, 3),
+            "ordersPerSecond": round(orders / seconds, 1) if seconds else None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="distribu", description="Distribu admin commands (JSON output).")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -131,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild", help="recompute a company's read models from its products and orders (safe while in use)")
     rebuild.add_argument("--company", required=True, metavar="SLUG")
     rebuild.set_defaults(run=projections_rebuild)
+
+    reports = groups.add_parser("reports", help="reports (sales, customer spend, inventory valuation)")
+    rebuild = reports.add_subparsers(dest="action", required=True).add_parser(
+        "rebuild", help="recompute the rollups the reports read from the orders and products (safe while in use)")
+    rebuild.add_argument("--company", required=True, metavar="SLUG")
+    rebuild.set_defaults(run=reports_rebuild)
     csv_commands.register(groups)
     return parser
 

@@ -82,6 +82,9 @@ _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Di
 </ul></body></html>"""
 
 
+_ATTACHMENT = re.compile(r"/_local/mail/([A-Za-z0-9_.-]{1,100})/attachments/(\d{1,3})")
+
+
 class Gateway:
     def __init__(self, routes: list[Route], functions: Functions, mailbox: mail.Mailbox,
                  status: Callable[[], dict[str, Any]], port: int) -> None:
@@ -103,8 +106,19 @@ class Gateway:
         if path == "/_local/mail":
             return Response(mail.render_page(self.mailbox.messages()), mimetype="text/html")
         if path == "/_local/mail.json":
-            return _json([{name: message[name] for name in ("id", "to", "from", "subject", "text", "html", "time")}
+            return _json([{name: message[name] for name in ("id", "to", "from", "subject", "text", "html", "time",
+                                                             "attachments")}
                           for message in self.mailbox.messages()], indent=2)
+        attached = _ATTACHMENT.fullmatch(path)
+        if attached:
+            found = mail.attachment(self.mailbox.raw(attached.group(1)), int(attached.group(2)))
+            if found is None:
+                return _json(NOT_FOUND, 404)
+            filename, content_type, content = found
+            safe_name = "".join(char for char in filename if char.isalnum() or char in "._-") or "attachment"
+            return Response(content, mimetype=content_type,
+                            headers={"Content-Disposition": f'attachment; filename="{safe_name}"',
+                                     "X-Content-Type-Options": "nosniff"})
         if path == "/_local/status.json":
             return _json(self.status(), indent=2)
         return _json(NOT_FOUND, 404)

@@ -50,8 +50,34 @@ def _addresses(destinations: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _attachments(parsed: Any) -> list[dict[str, Any]]:
+    """A raw message's attached files: ``{index, filename, contentType, size}`` (size in bytes, decoded)."""
+    found = []
+    for index, part in enumerate(parsed.iter_attachments()):
+        payload = part.get_payload(decode=True) or b""
+        found.append({"index": index, "filename": part.get_filename() or f"attachment-{index + 1}",
+                      "contentType": part.get_content_type(), "size": len(payload)})
+    return found
+
+
+def attachment(message: Any, index: int) -> tuple[str, str, bytes] | None:
+    """One attached file of a captured raw message: (file name, content type, bytes)."""
+    if type(message).__name__ != "RawMessage":
+        return None
+    parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+    for position, part in enumerate(parsed.iter_attachments()):
+        if position == index:
+            return (part.get_filename() or f"attachment-{index + 1}", part.get_content_type(),
+                    part.get_payload(decode=True) or b"")
+    return None
+
+
+def size_label(size: int) -> str:
+    return f"{size} bytes" if size < 1024 else f"{size / 1024:.1f} KB" if size < 1048576 else f"{size / 1048576:.1f} MB"
+
+
 def describe(message: Any) -> dict[str, Any]:
-    """One captured message as ``{id, to, from, subject, text, html}``."""
+    """One captured message as ``{id, to, from, subject, text, html, attachments}``."""
     kind = type(message).__name__
     if kind == "RawMessage":
         parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
@@ -63,15 +89,16 @@ def describe(message: Any) -> dict[str, Any]:
         to = list(dict.fromkeys(header_to + [address for _, address in getaddresses(_addresses(message.destinations))]))
         return {"id": message.id, "to": [address for address in to if address],
                 "from": str(parsed.get("from") or message.source or ""), "subject": str(parsed.get("subject") or ""),
-                "text": text, "html": html_body}
+                "text": text, "html": html_body, "attachments": _attachments(parsed)}
     if kind == "TemplateMessage":
         return {"id": message.id, "to": _addresses(message.destinations), "from": message.source or "",
-                "subject": f"(template {message.template})", "text": str(message.template_data), "html": None}
+                "subject": f"(template {message.template})", "text": str(message.template_data), "html": None,
+                "attachments": []}
     body = str(getattr(message, "body", "") or "")
     is_html = bool(_TAGS.search(body)) and body.lstrip().startswith("<")
     return {"id": message.id, "to": _addresses(getattr(message, "destinations", {})),
             "from": getattr(message, "source", "") or "", "subject": getattr(message, "subject", "") or "",
-            "text": html_to_text(body) if is_html else body, "html": body if is_html else None}
+            "text": html_to_text(body) if is_html else body, "html": body if is_html else None, "attachments": []}
 
 
 class Mailbox:
@@ -93,6 +120,14 @@ class Mailbox:
                 if identifier:
                     self._seen_at.setdefault(identifier, now)
         self._count = len(sent)
+
+    def raw(self, message_id: str) -> Any:
+        """The captured message with this id, as moto keeps it (``None`` when there is none)."""
+        with self.lock:
+            for message in _backend(self.account_id, self.region).sent_messages:
+                if getattr(message, "id", None) == message_id:
+                    return message
+        return None
 
     def messages(self) -> list[dict[str, Any]]:
         """Newest first: ``{to, from, subject, text, time}`` (and ``id``, ``html``)."""
@@ -136,6 +171,9 @@ iframe{width:100%;height:24rem;border:1px solid #eee}
 <dl><dt>Time</dt><dd>{{ message.time }}</dd><dt>From</dt><dd>{{ message["from"] }}</dd>
 <dt>To</dt><dd>{{ message.to|join(", ") }}</dd><dt>Subject</dt><dd><strong>{{ message.subject }}</strong></dd></dl>
 <pre>{{ linkify(message.text) }}</pre>
+{% if message.attachments %}<p class="attachments"><strong>Attached:</strong></p><ul class="attachments">
+{% for file in message.attachments %}<li><a href="/_local/mail/{{ message.id }}/attachments/{{ file.index }}" download="{{ file.filename }}">{{ file.filename }}</a>
+({{ file.contentType }}, {{ size_label(file.size) }})</li>{% endfor %}</ul>{% endif %}
 {% if message.html %}<details><summary>HTML</summary>
 <iframe sandbox srcdoc="{{ message.html }}" title="HTML body"></iframe></details>{% endif %}
 </article>
@@ -147,4 +185,4 @@ iframe{width:100%;height:24rem;border:1px solid #eee}
 
 
 def render_page(messages: list[dict[str, Any]]) -> str:
-    return _PAGE.render(messages=messages, linkify=linkify)
+    return _PAGE.render(messages=messages, linkify=linkify, size_label=size_label)

@@ -25,17 +25,21 @@ class LocalSettings:
     poll_interval: float = 0.2
     # A function's log level (POWERTOOLS_LOG_LEVEL), when it should differ from the template's.
     log_level: str | None = None
+    # Fire every rate() schedule this often instead of its own rate (end-to-end tests of scheduled jobs).
+    schedule_seconds: float | None = None
 
     @classmethod
     def from_env(cls) -> "LocalSettings":
         """``DISTRIBU_LOCAL_HTTP_PORT``, ``DISTRIBU_LOCAL_AWS_PORT``, ``DISTRIBU_LOCAL_STATE_DIR``,
-        ``DISTRIBU_LOCAL_LOG_LEVEL`` override the defaults."""
+        ``DISTRIBU_LOCAL_LOG_LEVEL`` and ``DISTRIBU_LOCAL_SCHEDULE_SECONDS`` override the defaults."""
         state_dir = os.environ.get("DISTRIBU_LOCAL_STATE_DIR")
         return cls(
             http_port=int(os.environ.get("DISTRIBU_LOCAL_HTTP_PORT") or DEFAULT_HTTP_PORT),
             aws_port=int(os.environ.get("DISTRIBU_LOCAL_AWS_PORT") or DEFAULT_AWS_PORT),
             state_dir=Path(state_dir).resolve() if state_dir else DEFAULT_STATE_DIR,
             log_level=os.environ.get("DISTRIBU_LOCAL_LOG_LEVEL") or None,
+            schedule_seconds=float(os.environ["DISTRIBU_LOCAL_SCHEDULE_SECONDS"])
+            if os.environ.get("DISTRIBU_LOCAL_SCHEDULE_SECONDS") else None,
         )
 
     @property

@@ -125,7 +125,7 @@ class LocalStack:
             pumps.append(QueuePoller(self.stack, trigger, self.functions, sqs=sqs, stats=self.stats,
                                      stopping=self.stopping, idle_sleep=settings.poll_interval))
         pumps.append(Scheduler(self.stack, self.stack.schedules(), self.functions, stats=self.stats,
-                               stopping=self.stopping))
+                               stopping=self.stopping, every_seconds=settings.schedule_seconds))
         pumps.append(threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True))
         for thread in pumps:
             thread.start()

@@ -12,7 +12,7 @@ from distribu_api.lazy import IncludeRoutersOnDemand, LazyRouters
 
 API_PREFIX = "/api/v1"
 ROUTERS = {resource: f"distribu_api.routers.{resource}"
-           for resource in ("products", "orders", "customers", "webhooks", "imports", "exports")}
+           for resource in ("products", "orders", "customers", "reports", "webhooks", "imports", "exports")}
 DOCS_ROUTER = "distribu_api.routers.docs"  # Swagger UI at /api/v1/docs, loaded like a resource's router
 
 

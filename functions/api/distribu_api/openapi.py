@@ -59,6 +59,8 @@ TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO 8601 U
 NUMBER = {"type": "number"}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
+MONEY = {"type": "number", "description": "Rounded to 2 decimals."}
+ORDER_STATUSES = ["SUBMITTED", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"]
 
 # What the API answers, as the domain's to_api functions build it.
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -110,8 +112,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "attempt": INTEGER, "at": TIMESTAMP, "statusCode": _nullable(INTEGER), "error": _nullable(STRING),
         "durationMs": INTEGER, "responseBody": STRING}),
     "Delivery": _object({
-        "id": STRING, "webhookId": STRING, "eventId": STRING, "event": {"type": "string", "enum": list(EVENT_TYPES)},
-        "status": {"type": "string", "enum": ["PENDING", "RETRYING", "SUCCEEDED", "DEAD", "SKIPPED"]},
+        "id": STRING, "webhookId": STRING, "eventId": STRING,
+        "event": {"type": "string", "enum": [*EVENT_TYPES, "ping"], "description": "ping: a test event sent from "
+                  "the dashboard."},
+        "status": {"type": "string", "enum": ["PENDING", "RETRYING", "SUCCEEDED", "DEAD", "SKIPPED", "FAILED"],
+                   "description": "FAILED: a test event's only attempt failed (test events are not retried)."},
         "attemptCount": INTEGER, "attempts": {"type": "array", "items": _ref("DeliveryAttempt")},
         "nextRetryAt": _nullable(TIMESTAMP), "deliveredAt": _nullable(TIMESTAMP), "createdAt": TIMESTAMP,
         "updatedAt": TIMESTAMP,
@@ -138,6 +143,48 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                                                          "order-items"]},
                        "rows": INTEGER, "fileName": STRING, "url": STRING, "expiresAt": TIMESTAMP,
                        "createdAt": TIMESTAMP}),
+    "ReportRange": _object({
+        "from": {**TIMESTAMP, "description": "The first day's start (T00:00:00.000Z)."},
+        "to": {**TIMESTAMP, "description": "The last day's end (T23:59:59.999Z)."},
+        "preset": {"type": "string", "enum": ["today", "week", "month", "quarter", "year", "all", "custom"],
+                   "description": "`custom` when `from` and `to` gave the range."},
+        "label": {"type": "string", "description": "For people: `April 2026`, `Q2 2026`, `All time`, ..."}}),
+    "SalesReport": _object({
+        "range": _ref("ReportRange"),
+        "totals": _object({"orderCount": INTEGER, "revenue": MONEY, "averageOrderValue": MONEY}),
+        "daily": {"type": "array", "description": "One entry per UTC day of the range, oldest first, zeros included.",
+                  "items": _object({"date": {"type": "string", "format": "date"}, "orderCount": INTEGER,
+                                    "revenue": MONEY})},
+        "byStatus": {"type": "array", "description": "All five statuses, in lifecycle order, zeros included.",
+                     "items": _object({"status": {"type": "string", "enum": ORDER_STATUSES},
+                                       "orderCount": INTEGER, "revenue": MONEY})}}),
+    "CustomerSpendReport": _object({
+        "range": _ref("ReportRange"),
+        "totals": _object({"customerCount": INTEGER, "orderCount": INTEGER, "revenue": MONEY}),
+        "customers": {"type": "array", "description": "Customers with orders in the range (orders placed for no "
+                                                      "customer are not here), highest revenue first, ties by email.",
+                      "items": _object({"customerId": STRING, "email": STRING, "name": _nullable(STRING),
+                                        "orderCount": INTEGER, "revenue": MONEY, "lastOrderAt": TIMESTAMP})}}),
+    "InventoryReport": _object({
+        "asOf": {**TIMESTAMP, "description": "When the figures were last brought up to date."},
+        "totals": _object({"productCount": INTEGER, "units": INTEGER, "value": MONEY}),
+        "byCategory": {"type": "array", "description": "Highest value first; `category` null for products without one.",
+                       "items": _object({"category": _nullable(STRING), "productCount": INTEGER, "units": INTEGER,
+                                         "value": MONEY})},
+        "products": {"type": "array", "description": "This page's products, highest value (stock x price) first.",
+                     "items": _object({"productId": STRING, "name": STRING, "sku": _nullable(STRING),
+                                       "category": _nullable(STRING), "stock": INTEGER, "price": MONEY,
+                                       "value": MONEY})}}),
+    "StockRowResult": _object({
+        "productId": STRING, "result": {"type": "string", "enum": ["updated", "unchanged", "not_found"]},
+        "previousStock": {"type": "integer", "minimum": 0}, "stock": {"type": "integer", "minimum": 0},
+        "clamped": {"type": "boolean", "description": "The result was below 0 and is 0."},
+        "error": {"type": "string", "description": "`Product not found.` (not_found rows only)."},
+    }, optional=("previousStock", "stock", "clamped", "error")),
+    "BulkStockResult": _object({
+        "mode": {"type": "string", "enum": ["set", "delta"]}, "updated": INTEGER, "unchanged": INTEGER,
+        "notFound": INTEGER, "items": {"type": "array", "items": _ref("StockRowResult")},
+    }),
     "Deleted": _object({"id": STRING, "deleted": {"type": "boolean", "enum": [True]}}),
     "PriceDeleted": _object({"customerId": STRING, "productId": STRING, "deleted": {"type": "boolean", "enum": [True]}}),
 }
@@ -163,6 +210,8 @@ OPERATIONS: dict[str, tuple[int, dict[str, Any], dict[int, str]]] = {
     "create_product": (201, one("Product"), {409: "`A product with this SKU already exists.`"}),
     "update_product": (200, one("Product"), {409: "The SKU is taken, or the product is being changed right now."}),
     "delete_product": (200, one("Deleted"), {409: "The product is being changed right now."}),
+    "adjust_stock": (200, one("BulkStockResult"), {409: "The products kept changing while they were adjusted; "
+                                                         "retry."}),
     "list_orders": (200, listing("Order"), {}),
     "get_order": (200, one("Order"), {}),
     "create_order": (201, one("Order"), {
@@ -185,12 +234,16 @@ OPERATIONS: dict[str, tuple[int, dict[str, Any], dict[int, str]]] = {
     "delete_webhook": (200, one("Deleted"), {}),
     "rotate_secret": (200, one("WebhookWithSecret"), {409: "The webhook is being changed right now."}),
     "list_deliveries": (200, listing("Delivery"), {}),
-    "replay_delivery": (202, one("Delivery"), {}),
+    "replay_delivery": (202, one("Delivery"), {422: "This webhook is disabled: enable it to replay a delivery."}),
     "create_import": (201, one("ImportWithUpload"), {}),
     "get_import": (200, one("Import"), {}),
     "apply_import": (202, one("Import"), {409: "The import is being changed right now.",
                                           422: "The import is not READY (invalid, failed, not uploaded, ...)."}),
     "create_export": (201, one("Export"), {}),
+    "sales_report": (200, one("SalesReport"), {400: "A bad `preset`, `from` or `to`, or `from` after `to`."}),
+    "customer_spend_report": (200, one("CustomerSpendReport"),
+                              {400: "A bad `preset`, `from` or `to`, or `from` after `to`."}),
+    "inventory_report": (200, _object({"data": _ref("InventoryReport"), "pagination": _ref("Pagination")}), {}),
 }
 
 

@@ -13,11 +13,13 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from distribu import audit, clock, dynamo, ids, keys
 from distribu.aws import dynamodb
 from distribu.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
+from distribu.permissions import Staff
 
 SCOPES = (
     "products:read", "products:write", "orders:read", "orders:write", "customers:read",
@@ -78,7 +80,8 @@ def public_view(item: dict[str, Any], *, now: str | None = None) -> dict[str, An
     return {
         "id": item["id"], "name": item["name"], "prefix": item["prefix"], "scopes": list(item["scopes"]),
         "status": status, "expiresAt": item.get("expiresAt"), "lastUsedAt": item.get("lastUsedAt"),
-        "createdById": item.get("createdById"), "createdAt": item["createdAt"],
+        "createdById": item.get("createdById"), "createdByName": item.get("createdByName"),
+        "createdAt": item["createdAt"],
     }
 
 
@@ -103,7 +106,7 @@ def create_api_key(company_id: str, name: str, scopes: list[str], actor: audit.A
         "GSI1PK": keys.listing(company_id, "APIKEY"), "GSI1SK": keys.listing_sort(now, key_id),
         "id": key_id, "companyId": company_id, "name": name, "prefix": raw_key[:DISPLAY_PREFIX_LENGTH],
         "scopes": scopes, "status": "ACTIVE", "expiresAt": expires_at, "createdById": actor.id,
-        "createdAt": now, "rateLimit": rate_limit, "rlWindow": 0, "rlCount": 0,
+        "createdByName": actor.name, "createdAt": now, "rateLimit": rate_limit, "rlWindow": 0, "rlCount": 0,
     }
     dynamo.transact([
         dynamo.put(item, condition="attribute_not_exists(PK)"),
@@ -116,20 +119,26 @@ def create_api_key(company_id: str, name: str, scopes: list[str], actor: audit.A
 
 
 def revoke_api_key(company_id: str, key_id: str, actor: audit.Actor) -> dict[str, Any]:
+    """Revoke a key for good: it stops authenticating at once. Revoking a revoked key changes nothing."""
     pointer = dynamo.get(keys.company(company_id), keys.api_key_pointer_sk(key_id))
     if not pointer:
         raise NotFound("API key not found.")
     key_pk = keys.api_key_pk(pointer["keyHash"])
+    current = dynamo.get(key_pk, keys.API_KEY_SK)
+    if not current or current.get("companyId") != company_id:
+        raise NotFound("API key not found.")
+    if current.get("status") == "REVOKED":
+        return public_view(current)
+    now = clock.now_iso()
     dynamo.transact([
         dynamo.update(key_pk, keys.API_KEY_SK, "SET #status = :revoked, revokedAt = :now",
                       condition="attribute_exists(PK) AND companyId = :company",
                       names={"#status": "status"},
-                      values={":revoked": "REVOKED", ":now": clock.now_iso(), ":company": company_id}),
-        audit.entry(company_id, actor, "ApiKeyRevoked", "ApiKey", key_id),
+                      values={":revoked": "REVOKED", ":now": now, ":company": company_id}),
+        audit.entry(company_id, actor, "ApiKeyRevoked", "ApiKey", key_id,
+                    {"name": current["name"], "prefix": current["prefix"]}, at=now),
     ])
-    item = dynamo.get(key_pk, keys.API_KEY_SK)
-    assert item is not None
-    return public_view(item)
+    return public_view({**current, "status": "REVOKED", "revokedAt": now})
 
 
 def list_api_keys(company_id: str) -> list[dict[str, Any]]:
@@ -140,6 +149,65 @@ def list_api_keys(company_id: str) -> list[dict[str, Any]]:
         ScanIndexForward=False,
     )
     return [public_view(dynamo.from_item(raw) or {}) for raw in response.get("Items", [])]
+
+
+# --- the dashboard: the same verbs, for a signed-in staff member (OWNER and ADMIN) --------------------------
+
+def _field(field: str, message: str) -> dict[str, str]:
+    return {"field": field, "message": message}
+
+
+def expiry_from_date(text: str, *, today: str | None = None) -> str | None:
+    """A key's expiry from a date (``YYYY-MM-DD``, UTC): the key works through that whole day. Empty:
+    never expires. A day before today is refused."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        day = clock.parse_iso(text)
+    except ValueError:
+        raise ValidationError("Validation failed.", details=[_field("expires_on", "Enter a date as YYYY-MM-DD.")]) \
+            from None
+    if text < (today or clock.now_iso()[:10]):
+        raise ValidationError("Validation failed.", details=[_field("expires_on", "Choose today or a later date.")])
+    return clock.iso(day + timedelta(days=1))
+
+
+def create_for_staff(staff: Staff, *, name: str, scopes: list[str], expires_on: str = "",
+                     rate_limit: int = 60) -> tuple[dict[str, Any], str]:
+    """:func:`create_api_key` for the dashboard: OWNER and ADMIN only, each problem under its field. The key
+    is returned once, here, and never again."""
+    staff.require("settings")
+    problems = []
+    if not 1 <= len(name.strip()) <= 100:
+        problems.append(_field("name", "Key name must be 1-100 characters."))
+    try:
+        scopes = parse_scopes(scopes)
+    except ValidationError as error:
+        problems.append(_field("scopes", "Choose at least one scope." if not scopes else error.message))
+    expires_at = None
+    try:
+        expires_at = expiry_from_date(expires_on)
+    except ValidationError as error:
+        problems += error.extra["details"]
+    if problems:
+        raise ValidationError("Validation failed.", details=problems)
+    return create_api_key(staff.company_id, name, scopes, staff.actor(), expires_at=expires_at, rate_limit=rate_limit)
+
+
+def revoke_for_staff(staff: Staff, key_id: str) -> dict[str, Any]:
+    """:func:`revoke_api_key` for the dashboard: OWNER and ADMIN only; another company's key is not found."""
+    staff.require("settings")
+    if not key_id or len(key_id) > 64:
+        raise NotFound("API key not found.")
+    return revoke_api_key(staff.company_id, key_id, staff.actor())
+
+
+def list_for_staff(staff: Staff) -> list[dict[str, Any]]:
+    staff.require("settings")
+    return list_api_keys(staff.company_id)
 
 
 # --- authentication ----------------------------------------------------------------------------

@@ -134,15 +134,21 @@ def get_product(company_id: str, product_id: str) -> dict[str, Any]:
 
 def update_product(company_id: str, product_id: str, changes: dict[str, Any], actor: audit.Actor, *,
                    action: str = "ProductUpdated", also_write: AlsoWrite | None = None,
-                   attempts: int = 4) -> dict[str, Any]:
+                   attempts: int = 4, expect: dict[str, Any] | None = None,
+                   changed_message: str = IN_FLIGHT_ELSEWHERE) -> dict[str, Any]:
     """Apply ``changes`` (already validated) with optimistic concurrency on the product's version.
 
     A concurrent order that moved stock in between makes the write retry on fresh data, so nobody's
-    change is lost. SKU changes move the uniqueness guard in the same transaction.
+    change is lost. SKU changes move the uniqueness guard in the same transaction. ``expect``: fields
+    that must still hold these values when the write commits (else ``Conflict(changed_message)`` and
+    nothing is written); the image page uses it so two replacements of one image cannot both win.
+    A hosted image the change replaces or clears is deleted once the write has committed.
     """
     for _ in range(attempts):
         current = get_item(company_id, product_id)
         fields = {name: current.get(name) for name in PRODUCT_FIELDS}
+        if expect and any(fields.get(name) != value for name, value in expect.items()):
+            raise Conflict(changed_message)
         updated = {**fields, **changes}
         if updated == fields:
             return to_api(current)
@@ -161,13 +167,13 @@ def update_product(company_id: str, product_id: str, changes: dict[str, Any], ac
             writes.append(dynamo.put({"PK": keys.company(company_id), "SK": keys.sku_guard_sk(new_sku),
                                       "entity": "SKU", "productId": product_id, "sku": new_sku}))
         writes += [
-            audit.entry(company_id, actor, action, "Product", product_id, audit.diff(before, after), at=now),
+            audit.entry(company_id, actor, action, "Product", product_id,
+                        {**audit.diff(before, after), "name": after["name"]}, at=now),  # the name: for the log
             outbox.event(company_id, "product.updated", after, at=now),
             *extra_items(also_write, after),
         ]
         try:
             dynamo.transact(writes)
-            return after
         except dynamo.TransactionCancelled as cancelled:
             failed = cancelled.failed_indexes()
             if any(writes[index].get("Put", {}).get("Item", {}).get("entity", {}).get("S") == "SKU" for index in failed):
@@ -175,6 +181,12 @@ def update_product(company_id: str, product_id: str, changes: dict[str, Any], ac
             if failed != [0]:
                 raise Conflict(IN_FLIGHT_ELSEWHERE) from None
             # The product changed (or vanished) since we read it: read again.
+            continue
+        if fields.get("imageUrl") != updated.get("imageUrl"):
+            from distribu import product_images
+
+            product_images.forget(company_id, product_id, fields.get("imageUrl"))
+        return after
     raise Conflict(IN_FLIGHT_ELSEWHERE)
 
 
@@ -192,6 +204,10 @@ def delete_product(company_id: str, product_id: str, actor: audit.Actor) -> None
         except dynamo.TransactionCancelled:
             continue
         _delete_price_overrides(company_id, product_id)
+        if current.get("imageUrl"):
+            from distribu import product_images
+
+            product_images.forget(company_id, product_id, current["imageUrl"])
         return
     raise Conflict(IN_FLIGHT_ELSEWHERE)
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 class Settings:
     table_name: str
     images_bucket: str
+    images_base_url: str
     imports_bucket: str
     sender_email: str
     environment: str
@@ -37,6 +38,8 @@ def get_settings() -> Settings:
     return Settings(
         table_name=os.environ.get("TABLE_NAME", "distribu"),
         images_bucket=os.environ.get("IMAGES_BUCKET", "distribu-images"),
+        # Where product images are read publicly (a CDN in front of the bucket); empty: the bucket's own URL.
+        images_base_url=os.environ.get("IMAGES_BASE_URL", "").rstrip("/"),
         imports_bucket=os.environ.get("IMPORTS_BUCKET", "distribu-imports"),
         sender_email=os.environ.get("SENDER_EMAIL", "noreply@example.com"),
         environment=os.environ.get("DISTRIBU_ENV", "cloud"),

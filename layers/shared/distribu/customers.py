@@ -158,7 +158,8 @@ def update_customer(company_id: str, customer_id: str, changes: dict[str, Any], 
             writes += [dynamo.delete(keys.company(company_id), keys.email_guard_sk(fields["email"])),
                        _email_guard(company_id, updated["email"], customer_id)]
         writes += [
-            audit.entry(company_id, actor, action, "Customer", customer_id, audit.diff(before, after), at=now),
+            audit.entry(company_id, actor, action, "Customer", customer_id,
+                        {**audit.diff(before, after), "name": after["name"] or after["email"]}, at=now),
             outbox.event(company_id, "customer.updated", after, at=now),
             *extra_items(also_write, after),
         ]

@@ -68,8 +68,16 @@ def _partition(company_id: str, prefix: str, entity: str) -> Iterator[dict[str, 
             yield item
 
 
-def _orders(company_id: str, since: str | None, until: str | None) -> Iterator[dict[str, Any]]:
-    """The company's orders oldest first, within ``since``/``until`` (as ``GET /orders`` reads them)."""
+def _orders(company_id: str, since: str | None, until: str | None,
+            query: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """The company's orders oldest first, within ``since``/``until`` (as ``GET /orders`` reads them), or as
+    ``query`` reads them: a Query request of the company's own order partitions built by the domain (the
+    dashboard's filtered orders, :func:`distribu.order_desk.export_query`)."""
+    if query is not None:
+        for item in _query(query):
+            if item.get("entity") == "ORDER":
+                yield item
+        return
     low, high = orders._bound(since, "since", end=False), orders._bound(until, "until", end=True)
     request: dict[str, Any] = {
         "TableName": dynamo.table_name(), "IndexName": "GSI1", "ScanIndexForward": True,
@@ -118,9 +126,10 @@ def _paged(items: Iterator[dict[str, Any]], size: int = 100) -> Iterator[list[di
         yield page
 
 
-def _order_rows(company_id: str, kind: str, since: str | None, until: str | None) -> Iterator[list[str]]:
+def _order_rows(company_id: str, kind: str, since: str | None, until: str | None,
+                query: dict[str, Any] | None = None) -> Iterator[list[str]]:
     people = _Customers(company_id)
-    for page in _paged(_orders(company_id, since, until)):
+    for page in _paged(_orders(company_id, since, until, query)):
         people.load([order.get("customerId") for order in page])
         for order in page:
             email, name = people.of(order.get("customerId"))
@@ -140,17 +149,20 @@ def _order_rows(company_id: str, kind: str, since: str | None, until: str | None
                        str(int(line["quantity"])), csvformat.money_cell(unit_price), csvformat.money_cell(line_total)]
 
 
-def rows(company_id: str, kind: str, *, since: str | None = None, until: str | None = None) -> Iterator[list[str]]:
-    """The export's data rows (no header), streamed."""
+def rows(company_id: str, kind: str, *, since: str | None = None, until: str | None = None,
+         query: dict[str, Any] | None = None) -> Iterator[list[str]]:
+    """The export's data rows (no header), streamed. ``query``: orders only, see :func:`_orders`."""
     if kind == "products":
         return (csvformat.product_row(item) for item in _partition(company_id, "PRODUCT#", "PRODUCT"))
     if kind == "customers":
         return (csvformat.customer_row(item) for item in _partition(company_id, "CUSTOMER#", "CUSTOMER"))
-    return _order_rows(company_id, kind, since, until)
+    return _order_rows(company_id, kind, since, until, query)
 
 
-def export(company_id: str, kind: str, *, since: str | None = None, until: str | None = None) -> dict[str, Any]:
-    """Write the export to S3 and answer with a link to download it (valid one hour)."""
+def export(company_id: str, kind: str, *, since: str | None = None, until: str | None = None,
+           query: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the export to S3 and answer with a link to download it (valid one hour). ``query`` (orders
+    only): which orders, as a Query request the domain built for the company (filtered exports)."""
     if kind not in KINDS:
         raise ValueError(kind)
     if kind in ("products", "customers"):
@@ -164,7 +176,7 @@ def export(company_id: str, kind: str, *, since: str | None = None, until: str |
     bucket, key = get_settings().imports_bucket, export_key(company_id, kind, export_id)
     with s3files.csv_upload(bucket, key, content_disposition=f'attachment; filename="{file_name}"') as upload:
         upload.write(HEADERS[kind])
-        for row in rows(company_id, kind, since=since, until=until):
+        for row in rows(company_id, kind, since=since, until=until, query=query):
             upload.write(row)
     return {
         "id": export_id, "kind": kind, "rows": upload.rows - 1, "fileName": file_name,

@@ -195,8 +195,31 @@ def to_api(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _upload_post(key: str, return_url: str | None) -> dict[str, Any]:
+    """The presigned POST for an import's file: exactly its key, 1 byte to 50 MB. ``return_url``: where S3
+    sends a browser after a plain form post (``success_action_redirect``, fixed by the policy too)."""
+    fields: dict[str, str] = {}
+    conditions: list[Any] = [["content-length-range", 1, MAX_BYTES]]
+    if return_url:
+        fields["success_action_redirect"] = return_url
+        conditions.append({"success_action_redirect": return_url})
+    post = s3files.s3().generate_presigned_post(get_settings().imports_bucket, key, Fields=fields or None,
+                                                Conditions=conditions, ExpiresIn=UPLOAD_EXPIRES_SECONDS)
+    expires = clock.iso(clock.now() + timedelta(seconds=UPLOAD_EXPIRES_SECONDS))
+    return {"method": "POST", "url": post["url"], "fields": post["fields"], "maxBytes": MAX_BYTES,
+            "expiresAt": expires}
+
+
+def upload_form(company_id: str, import_id: str, *, return_url: str | None = None) -> dict[str, Any] | None:
+    """A fresh presigned POST for an import still awaiting its file (a page shown again), else None."""
+    item = get_item(company_id, import_id)
+    if item["status"] != "AWAITING_UPLOAD":
+        return None
+    return _upload_post(item["objectKey"], return_url)
+
+
 def create_import(company_id: str, kind: str, actor: audit.Actor, *, file_name: str | None = None,
-                  also_write: AlsoWrite | None = None) -> dict[str, Any]:
+                  also_write: AlsoWrite | None = None, return_url: str | None = None) -> dict[str, Any]:
     """A new import awaiting its upload, and the presigned POST to upload it with (size-limited)."""
     if kind not in KINDS:
         raise ValidationError("Validation failed.",
@@ -210,12 +233,7 @@ def create_import(company_id: str, kind: str, actor: audit.Actor, *, file_name: 
         "id": import_id, "companyId": company_id, "kind": kind, "status": "AWAITING_UPLOAD",
         "fileName": file_name, "objectKey": key, "createdBy": _actor_map(actor), "createdAt": now, "updatedAt": now,
     }
-    post = s3files.s3().generate_presigned_post(
-        get_settings().imports_bucket, key, Conditions=[["content-length-range", 1, MAX_BYTES]],
-        ExpiresIn=UPLOAD_EXPIRES_SECONDS)
-    expires = clock.iso(clock.now() + timedelta(seconds=UPLOAD_EXPIRES_SECONDS))
-    view = {**to_api(item), "upload": {"method": "POST", "url": post["url"], "fields": post["fields"],
-                                       "maxBytes": MAX_BYTES, "expiresAt": expires}}
+    view = {**to_api(item), "upload": _upload_post(key, return_url)}
     writes = [dynamo.put(item, condition="attribute_not_exists(PK)"), *extra_items(also_write, view)]
     dynamo.transact(writes)
     return view

@@ -182,6 +182,26 @@ def pending_invitation_sk(invitation_id: str) -> str:
     return f"INVITATION#{invitation_id}"
 
 
+def report_schedule_sk(schedule_id: str) -> str:
+    """A scheduled report of the company (what, how often, to whom)."""
+    return f"REPORTSCHEDULE#{schedule_id}"
+
+
+def report_run_sk(schedule_id: str, due_at: str) -> str:
+    """One due time of a scheduled report: written once, when a runner claims that due time."""
+    return f"REPORTRUN#{schedule_id}#{due_at}"
+
+
+# GSI2 partition of everything a scheduled-reports runner must act on, sorted by when: active schedules by
+# their next due time, and failed runs by their retry time. Global (like a slug), as the runner serves
+# every company; the sort key names the company.
+REPORTS_DUE = "REPORTS#DUE"
+
+
+def reports_due_sort(due_at: str, company_id: str, record_id: str) -> str:
+    return f"{due_at}#{company_id}#{record_id}"
+
+
 def customers_by_status(company_id: str, status: str) -> str:
     """GSI2 partition: a company's customers of one status (ACTIVE, BLOCKED), newest first."""
     return f"C#{company_id}#CUSTOMERSTATUS#{status}"

@@ -63,12 +63,17 @@ def emit_low_stock_event(old: dict[str, Any], new: dict[str, Any]) -> bool:
 def products_now_low(company_id: str, product_ids: list[str]) -> list[dict[str, Any]]:
     """The ordered products that are at or below their threshold now: current stock and the company's
     default threshold in one batch read (an order has at most 95 products, so they fit beside the company)."""
+    return _company_and_low(company_id, product_ids)[1]
+
+
+def _company_and_low(company_id: str, product_ids: list[str]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     pk = keys.company(company_id)
     found = dynamo.batch_get([(pk, keys.COMPANY_SK)]
                              + [(pk, keys.product_sk(product_id)) for product_id in dict.fromkeys(product_ids)])
-    default = default_threshold(found.pop((pk, keys.COMPANY_SK), None))
+    company = found.pop((pk, keys.COMPANY_SK), None)
+    default = default_threshold(company)
     low = [item for item in found.values() if int(item["stock"]) <= threshold(item, default)]
-    return sorted(low, key=lambda item: (item["name"], item["id"]))
+    return company, sorted(low, key=lambda item: (item["name"], item["id"]))
 
 
 def mail_for_order(event_item: dict[str, Any]) -> bool:
@@ -76,7 +81,7 @@ def mail_for_order(event_item: dict[str, Any]) -> bool:
     per event: a marker is written first, conditionally, and removed again if sending fails."""
     company_id = event_item["companyId"]
     order = json.loads(event_item["envelope"])["data"]
-    low = products_now_low(company_id, [line["productId"] for line in order["items"]])
+    company, low = _company_and_low(company_id, [line["productId"] for line in order["items"]])
     if not low:
         return False
     recipients = companies.staff_emails(company_id)
@@ -96,7 +101,8 @@ def mail_for_order(event_item: dict[str, Any]) -> bool:
     text = (f"Order {reference} left {len(low)} product{'s' if len(low) != 1 else ''} at or below "
             "the low-stock threshold:\n\n" + "\n".join(lines) + "\n\nRestock them in Inventory.")
     try:
-        emails.send(recipients, f"Low stock after order {reference}", text)
+        sender = companies.Company.from_item(company).email_sender_name if company else None  # company settings
+        emails.send(recipients, f"Low stock after order {reference}", text, sender_name=sender)
     except Exception:
         table.delete_item(TableName=dynamo.table_name(), Key=marker)
         raise

@@ -14,11 +14,12 @@ from distribu import companies, emails
 logger = logging.getLogger("distribu.notifications")
 
 
-def _send(to: list[str], subject: str, text: str) -> bool:
+def _send(to: list[str], subject: str, text: str, company: Any = None) -> bool:
+    """``company``: the emails of a company come from its sender name (company settings)."""
     if not to:
         return False
     try:
-        emails.send(to, subject, text)
+        emails.send(to, subject, text, sender_name=getattr(company, "email_sender_name", None))
         return True
     except Exception:  # noqa: BLE001 - an email must never fail the action that caused it
         logger.exception("Could not send %r to %d recipient(s)", subject, len(to))
@@ -30,7 +31,7 @@ def new_customer_registered(company: Any, *, name: str, email: str, dashboard_ur
     text = (f"A new customer registered on the {company.name} storefront.\n\n"
             f"Name:  {name}\nEmail: {email}\n\n"
             f"See their account: {dashboard_url}\n")
-    return _send(companies.staff_emails(company.id), f"New customer: {name}", text)
+    return _send(companies.staff_emails(company.id), f"New customer: {name}", text, company)
 
 
 def password_reset(company: Any, link: Any, url: str) -> bool:
@@ -38,7 +39,7 @@ def password_reset(company: Any, link: Any, url: str) -> bool:
     text = (greeting + f"Someone asked to reset the password of your {company.name} account ({link.email}).\n\n"
             f"Set a new password here (the link works once, for 1 hour):\n{url}\n\n"
             "If this was not you, ignore this email: your password stays as it is.\n")
-    return _send([link.email], f"Reset your {company.name} password", text)
+    return _send([link.email], f"Reset your {company.name} password", text, company)
 
 
 def contact_invited(company: Any, *, account_name: str, link: Any, url: str, invited_by: str) -> bool:
@@ -46,7 +47,7 @@ def contact_invited(company: Any, *, account_name: str, link: Any, url: str, inv
     text = (greeting + f"{invited_by} invited you to order from {company.name} for {account_name}.\n\n"
             f"Set your password here (the link works once, for 7 days):\n{url}\n\n"
             f"Then sign in with {link.email}.\n")
-    return _send([link.email], f"You are invited to the {company.name} store", text)
+    return _send([link.email], f"You are invited to the {company.name} store", text, company)
 
 
 def staff_invited(company_name: str, *, email: str, role: str, url: str, invited_by: str) -> bool:

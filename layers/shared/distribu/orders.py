@@ -168,6 +168,23 @@ def to_api(item: dict[str, Any]) -> dict[str, Any]:
 
 # --- placing an order ---------------------------------------------------------------------------------
 
+def audit_sort_key(put: dict[str, Any]) -> str:
+    """The SK of the audit entry a ``Put`` (from :func:`distribu.audit.entry`) writes."""
+    return put["Put"]["Item"]["SK"]["S"]
+
+
+def order_code(order_id: str) -> str:
+    """The order's number as people read it: the id's last 8 characters, uppercased (as on its invoice)."""
+    return order_id[-8:].upper()
+
+
+def search_text(order_id: str, po_number: str | None, customer: dict[str, Any] | None) -> str:
+    """What the dashboard's order search matches (lowercased): the order's number, its PO and its customer's
+    email and name as they were when it was placed."""
+    parts = [order_code(order_id), po_number or "", (customer or {}).get("email") or "", (customer or {}).get("name") or ""]
+    return "\n".join(parts).lower()
+
+
 def _stock_message(name: str, stock: int) -> str:
     return f"Not enough stock for {name}. Only {stock} available."
 
@@ -247,7 +264,12 @@ def place_order(company_id: str, request: OrderRequest, actor: audit.Actor, *, s
         if placed_by:
             order["GSI3PK"] = keys.orders_placed_by(company_id, placed_by)
             order["GSI3SK"] = keys.listing_sort(now, order_id)
+        order["searchText"] = search_text(order_id, request.po_number, customer)
         view = to_api(order)
+        placed = audit.entry(company_id, actor, "OrderPlaced", "Order", order_id,
+                             {"total": view["total"], "lines": len(lines), "source": source}, at=now)
+        # The order lists its own audit entries (at most 4: placed and 3 moves): its timeline is one batch read.
+        order["auditTrail"] = [audit_sort_key(placed)]
 
         writes = [dynamo.put(order, condition="attribute_not_exists(PK)")]
         customer_index = None
@@ -260,8 +282,7 @@ def place_order(company_id: str, request: OrderRequest, actor: audit.Actor, *, s
         writes += decrements
         if source != "DASHBOARD":
             writes.append(outbox.event(company_id, "order.created", view, at=now))
-        writes.append(audit.entry(company_id, actor, "OrderPlaced", "Order", order_id,
-                                  {"total": view["total"], "lines": len(lines), "source": source}, at=now))
+        writes.append(placed)
         writes += extra_items(also_write, view)
 
         try:
@@ -327,15 +348,18 @@ def change_status(company_id: str, order_id: str, status: str, actor: audit.Acto
         now = clock.now_iso()
         moved = {**current, "status": status, "updatedAt": now}
         view = to_api(moved)
+        moved_entry = audit.entry(company_id, actor, "OrderStatusChanged", "Order", order_id,
+                                  {"from": previous, "to": status}, at=now)
         writes = [dynamo.update(keys.company(company_id), keys.order_sk(order_id),
-                                "SET #status = :to, updatedAt = :now", condition="#status = :from",
-                                names={"#status": "status"}, values={":to": status, ":from": previous, ":now": now}),
+                                "SET #status = :to, updatedAt = :now, "
+                                "auditTrail = list_append(if_not_exists(auditTrail, :none), :entry)",
+                                condition="#status = :from", names={"#status": "status"},
+                                values={":to": status, ":from": previous, ":now": now, ":none": [],
+                                        ":entry": [audit_sort_key(moved_entry)]}),
                   outbox.event(company_id, "order.status_changed", view, at=now)]
         if status in ("SHIPPED", "CANCELLED"):
             writes.append(outbox.event(company_id, f"order.{status.lower()}", view, at=now))
-        writes += [audit.entry(company_id, actor, "OrderStatusChanged", "Order", order_id,
-                               {"from": previous, "to": status}, at=now),
-                   *extra_items(also_write, view)]
+        writes += [moved_entry, *extra_items(also_write, view)]
         try:
             dynamo.transact(writes)
             return view

@@ -11,6 +11,7 @@
 | team.role         | yes   | no    | no     | change a member's role
 | settings          | yes   | yes   | no     | API keys, webhooks, audit log, company settings
 | company.delete    | yes   | no    | no     |
+| reports.schedule  | yes   | yes   | no     | scheduled reports: create, edit, pause, delete
 
 Nobody removes themselves or the owner. Pages hide what a role cannot do, but the rule is here.
 """
@@ -33,6 +34,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "team.role": frozenset({"OWNER"}),
     "settings": frozenset({"OWNER", "ADMIN"}),
     "company.delete": frozenset({"OWNER"}),
+    "reports.schedule": frozenset({"OWNER", "ADMIN"}),
 }
 REFUSALS = {
     "team.invite": "Only owners and admins can invite team members.",
@@ -40,6 +42,7 @@ REFUSALS = {
     "team.role": "Only the owner can change a member's role.",
     "settings": "Only owners and admins can manage company settings, API keys, webhooks and the audit log.",
     "company.delete": "Only the owner can delete the company.",
+    "reports.schedule": "Only owners and admins can manage scheduled reports.",
 }
 
 

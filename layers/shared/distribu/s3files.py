@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, TextIO
@@ -21,6 +23,29 @@ TEXT_BUFFER = 256 * 1024
 
 def s3() -> Any:
     return client("s3")
+
+
+def endpoint() -> str:
+    """The S3 endpoint the functions are pointed at (the local stack's), or "" for AWS's own."""
+    return (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "").rstrip("/")
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def post_origins(buckets: tuple[str, ...]) -> tuple[str, ...]:
+    """The origins browsers post presigned uploads to for these buckets (a page's CSP ``form-action`` and
+    ``connect-src``), computed from the environment without creating a client: the local endpoint, else
+    each bucket's global and regional virtual-hosted S3 addresses."""
+    local = endpoint()
+    if local:
+        match = re.match(r"^[a-z]+://[^/]+", local)
+        return (match.group(0),) if match else ()
+    origins: list[str] = []
+    for bucket in buckets:
+        origins += [f"https://{bucket}.s3.amazonaws.com", f"https://{bucket}.s3.{region()}.amazonaws.com"]
+    return tuple(dict.fromkeys(origins))
 
 
 @dataclass(frozen=True)

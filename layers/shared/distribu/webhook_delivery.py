@@ -27,6 +27,7 @@ from distribu.errors import NotFound
 from distribu.serialize import jsonable
 
 DELIVERY_NOT_FOUND = "Delivery not found."
+TEST_EVENT = "ping"  # sent on request (the dashboard's "Send test event"), never fanned out
 TIMEOUT_SECONDS = 10
 MAX_SQS_DELAY = 900
 MAX_BACKOFF_SECONDS = 6 * 3600
@@ -191,7 +192,7 @@ def deliver(message: DeliveryMessage) -> str:
     delivery = found.get((pk, keys.delivery_sk(message.deliveryId)))
     if not delivery:
         return "gone"
-    if delivery["status"] in ("SUCCEEDED", "DEAD", "SKIPPED") and not message.replay:
+    if delivery["status"] in ("SUCCEEDED", "DEAD", "SKIPPED", "FAILED") and not message.replay:
         return "already-" + delivery["status"].lower()
     hook = found.get((pk, keys.webhook_sk(message.webhookId)))
     if not hook or not hook.get("isActive"):
@@ -216,6 +217,9 @@ def deliver(message: DeliveryMessage) -> str:
         if hook.get("failingSince"):
             _clear_failing(message.companyId, message.webhookId)
         return "delivered"
+    if delivery.get("test"):  # a test event is tried once: no retry, and no count towards disabling
+        _record_attempt(message.companyId, message.deliveryId, attempt, "FAILED", {"nextRetryAt": None})
+        return "failed"
 
     failing_since = _mark_failing(message.companyId, message.webhookId, attempt["at"])
     age = time.time() - clock.parse_iso(delivery["createdAt"]).timestamp()
@@ -277,14 +281,3 @@ def _disable(company_id: str, hook: dict[str, Any], failing_since: str) -> None:
         emails.send(owners, "A webhook was disabled after 3 days of failed deliveries",
                     f"Distribu disabled the webhook {hook['url']} (id {hook['id']}).\n\n{reason}\n"
                     "Fix the endpoint, then re-enable the webhook and replay the failed deliveries.")
-
-
-def replay(company_id: str, webhook_id: str, delivery_id_: str) -> dict[str, Any]:
-    """Send a delivery again now (same event, same X-Webhook-Id), whatever its status."""
-    item = get_delivery(company_id, webhook_id, delivery_id_)
-    enqueue([DeliveryMessage(company_id, webhook_id, delivery_id_, replay=True)])
-    dynamo.dynamodb().update_item(
-        TableName=dynamo.table_name(), Key=dynamo.key(keys.company(company_id), keys.delivery_sk(delivery_id_)),
-        UpdateExpression="SET #status = :pending, updatedAt = :now", ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":pending": {"S": "PENDING"}, ":now": {"S": clock.now_iso()}})
-    return delivery_to_api({**item, "status": "PENDING"})

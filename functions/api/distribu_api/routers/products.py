@@ -14,6 +14,7 @@ from distribu_api.dependencies import (PageParams, idempotency_guard, listing, o
                                        parse_body, record_with, require_scope, respond)
 
 catalog = lazy_module("distribu.catalog")
+inventory = lazy_module("distribu.inventory")
 
 router = APIRouter(prefix="/products", tags=["products"])
 
@@ -33,6 +34,24 @@ async def list_products(
     result = catalog.list_products(key.company_id, limit=page.limit, cursor=page.cursor, category=category,
                                    search=search, active=_active_filter(active))
     return listing(result)
+
+
+@router.post("/stock", response_model=None, summary="Set or adjust the stock of up to 100 products",
+             description="`set`: each row's stock becomes its `value`; `delta`: each row's stock changes by its "
+                         "`value` and a result below 0 is clamped to 0. Every changed product gets a "
+                         "`product.updated` event (and `product.low_stock` when it crosses its threshold); the "
+                         "request writes one `ProductBulkUpdated` audit entry. A product that is missing or "
+                         "another company's is reported per row as `not_found`; the others are still changed. "
+                         "Up to 48 rows commit in one transaction; larger requests commit in chunks of 48, and with an "
+                         "`Idempotency-Key` a retry of a request that failed half-way applies only the rows not yet "
+                         "applied.",
+             openapi_extra=openapi_body("distribu.inventory", "BulkStockChange"))
+async def adjust_stock(request: Request, key: ApiKeyContext = Depends(require_scope("products:write")),
+                       guard: IdempotencyGuard | None = Depends(idempotency_guard)) -> JSONResponse:
+    data = await parse_body(request, inventory.BulkStockChange)
+    result = inventory.adjust_stock_in_bulk(key.company_id, data, key.actor(), also_write=record_with(guard, 200),
+                                            resume_key=f"{guard.sk}#{guard.fingerprint}" if guard else None)
+    return respond(guard, 200, result.to_api())
 
 
 @router.get("/{product_id}", response_model=None, summary="Get one product")

@@ -13,7 +13,6 @@ from distribu_api.lazy import lazy_module
 from distribu_api.dependencies import (PageParams, idempotency_guard, listing, openapi_body, page_params,
                                        parse_body, record_with, require_scope, respond)
 
-webhook_delivery = lazy_module("distribu.webhook_delivery")
 webhooks = lazy_module("distribu.webhooks")
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -70,9 +69,8 @@ async def list_deliveries(webhook_id: str, page: PageParams = Depends(page_param
 
 
 @router.post("/{webhook_id}/deliveries/{delivery_id}/replay", response_model=None, status_code=202,
-             summary="Send a delivery again (same event, same X-Webhook-Id)")
+             summary="Send a delivery again (same event, same X-Webhook-Id); audited")
 async def replay_delivery(webhook_id: str, delivery_id: str,
                           key: ApiKeyContext = Depends(require_scope("webhooks:write"))) -> JSONResponse:
-    webhooks.get_item(key.company_id, webhook_id)
-    return JSONResponse(status_code=202, content={"data": webhook_delivery.replay(key.company_id, webhook_id,
-                                                                                  delivery_id)})
+    return JSONResponse(status_code=202, content={"data": webhooks.replay_delivery(key.company_id, webhook_id,
+                                                                                   delivery_id, key.actor())})

@@ -58,4 +58,46 @@
     preview.src = URL.createObjectURL(input.files[0]);
     preview.classList.remove("hidden");
   });
+
+  // --- scheduled reports: <div data-show-when="cadence=WEEKLY"> shows only while the form's "cadence" field
+  // has that value (the fields a cadence or a report type does not use stay out of the way).
+  function showWhen(form) {
+    var parts = form.querySelectorAll("[data-show-when]");
+    for (var i = 0; i < parts.length; i++) {
+      var rule = parts[i].getAttribute("data-show-when").split("=");
+      var field = form.elements[rule[0]];
+      parts[i].hidden = !!field && field.value !== rule[1];
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.form && event.target.form.querySelector("[data-show-when]")) { showWhen(event.target.form); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var forms = document.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].querySelector("[data-show-when]")) { showWhen(forms[i]); }
+    }
+  });
+})();
+
+// --- dashboard inventory: <input type="checkbox" data-select-all="productId"> ticks every box of that name
+// in its form (the bulk stock action's rows); it follows the rows when they are ticked one by one.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[type=checkbox]") || !box.form) { return; }
+    var all = box.getAttribute("data-select-all");
+    if (all) {
+      box.form.querySelectorAll("input[type=checkbox][name='" + all + "']").forEach(function (row) {
+        row.checked = box.checked;
+      });
+      return;
+    }
+    var master = box.form.querySelector("input[data-select-all='" + box.name + "']");
+    if (master) {
+      var rows = box.form.querySelectorAll("input[type=checkbox][name='" + box.name + "']");
+      master.checked = Array.prototype.every.call(rows, function (row) { return row.checked; });
+    }
+  });
 })();

@@ -1,0 +1,1 @@
+"""The scheduled-reports function: runs due report schedules and emails their files."""
