@@ -317,3 +317,10 @@ def pending_invitation(company_id: str, email: str, *, role: str = "MEMBER") -> 
 
     invitation, _ = team.invite(staff_of(company_id), email=email, role=role)
     return invitation
+
+
+def pending_import(company_id: str, kind: str = "customers") -> dict[str, Any]:
+    """A CSV import created as the import screen creates it (awaiting its upload)."""
+    from distribu import imports
+
+    return imports.create_import(company_id, kind, staff_actor(), file_name=f"{kind}.csv")
