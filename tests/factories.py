@@ -309,3 +309,18 @@ def customer_with_history(company_id: str, email: str = "buyer@northwind.test", 
               for n in range(orders)]
     return {"customer": customer_view, "product": product_view, "sku": sku, "contact": contact_view,
             "orders": placed, "address": address_view}
+
+
+def pending_invitation(company_id: str, email: str, *, role: str = "MEMBER") -> Any:
+    """An open team invitation sent by the company's owner (not accepted): the Invitation."""
+    from distribu import team
+
+    invitation, _ = team.invite(staff_of(company_id), email=email, role=role)
+    return invitation
+
+
+def pending_import(company_id: str, kind: str = "customers") -> dict[str, Any]:
+    """A CSV import created as the import screen creates it (awaiting its upload)."""
+    from distribu import imports
+
+    return imports.create_import(company_id, kind, staff_actor(), file_name=f"{kind}.csv")

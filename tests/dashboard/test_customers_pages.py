@@ -382,3 +382,21 @@ def test_another_companys_customer_is_missing_on_every_route(owner: Browser, ten
     foreign_contact = owner.post(f"{LIST}/{mine['id']}/contacts/{contact_id}", {"action": "deactivate"})
     assert foreign_contact.status == 404
     assert _prices(tenant.company_id, mine["id"]) == {}
+
+
+def test_customers_stored_before_the_status_index_are_found_after_the_rebuild(owner: Browser, tenant) -> None:
+    from distribu import dynamo, keys, projections
+
+    old = factories.customer(tenant.company_id, "old@shop.test", name="Old Timer", status="BLOCKED")
+    dynamo.dynamodb().update_item(TableName=dynamo.table_name(),
+                                  Key=dynamo.key(keys.company(tenant.company_id), keys.customer_sk(old["id"])),
+                                  UpdateExpression="REMOVE GSI2PK, GSI2SK")  # as an older release stored it
+    assert "Old Timer" not in owner.get(LIST + "?status=BLOCKED").text
+    assert projections.rebuild(tenant.company_id)["customerStatusIndex"] == 1
+    assert [a.get_text() for a in owner.get(LIST + "?status=BLOCKED").soup.select("tbody tr a")] == ["Old Timer"]
+    assert projections.rebuild(tenant.company_id)["customerStatusIndex"] == 0
+    # a status change moves the customer between the status partitions
+    owner.get(f"{LIST}/{old['id']}")
+    owner.post(f"{LIST}/{old['id']}/status", {"status": "ACTIVE"})
+    assert "Old Timer" not in owner.get(LIST + "?status=BLOCKED").text
+    assert "Old Timer" in owner.get(LIST + "?status=ACTIVE").text

@@ -200,3 +200,8 @@ REPORTS_DUE = "REPORTS#DUE"
 
 def reports_due_sort(due_at: str, company_id: str, record_id: str) -> str:
     return f"{due_at}#{company_id}#{record_id}"
+
+
+def customers_by_status(company_id: str, status: str) -> str:
+    """GSI2 partition: a company's customers of one status (ACTIVE, BLOCKED), newest first."""
+    return f"C#{company_id}#CUSTOMERSTATUS#{status}"

@@ -109,7 +109,7 @@ def project(company_id: str, records: list[dict[str, Any]]) -> int:
 
 # Raised when a read model is added or its layout changes: stores built by an older release rebuild
 # (the local stack does it at start; in the cloud, `distribu projections rebuild` per company).
-READ_MODELS_VERSION = 2  # 2: customers' lifetime totals (SPEND#C#)
+READ_MODELS_VERSION = 2  # 2: customers' lifetime totals (SPEND#C#) and their status index (GSI2)
 MARKER_SK = "READMODELS"
 
 
@@ -120,6 +120,9 @@ def rebuild(company_id: str) -> dict[str, Any]:
 
     result = {"catalogIndex": catalog_projection.rebuild(company_id), "salesRollups": rollups.rebuild(company_id)}
     result["customerLifetimes"] = rollups.rebuild_customer_lifetimes(company_id)  # from the rebuilt months
+    from distribu import customers
+
+    result["customerStatusIndex"] = customers.index_statuses(company_id)  # customers stored before it
     dynamo.transact([dynamo.put({"PK": keys.company(company_id), "SK": MARKER_SK, "entity": "READ_MODELS",
                                  "version": READ_MODELS_VERSION, "rebuiltAt": clock.now_iso()})])
     return result
