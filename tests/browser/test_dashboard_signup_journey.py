@@ -34,10 +34,14 @@ def test_sign_up_add_a_product_with_an_image_and_see_it_on_the_storefront(page: 
     expect(page.get_by_text(f"Welcome to Distribu! {company} is ready.")).to_be_visible()
     storefront = page.locator("header.topbar a[href^='/store/']").get_attribute("href")
     assert storefront and re.fullmatch(r"/store/journey-supply-\d+", storefront), storefront
+    started = page.locator("article.get-started")
+    expect(started).to_contain_text("Nothing is on your storefront yet.")
+    expect(started.get_by_role("link", name=storefront)).to_be_visible()
     shots("dashboard-home")
 
-    # add a product
-    page.goto(f"{local_stack.url}/dashboard/inventory/new")
+    # add a product, from the home's first step
+    started.get_by_role("link", name="Add a product").click()
+    expect(page).to_have_url(f"{local_stack.url}/dashboard/inventory/new")
     expect(page.get_by_role("heading", name="Add product")).to_be_visible()
     page.get_by_label("Name").fill("Journey Crate")
     page.get_by_label("SKU").fill("JC-1")
@@ -95,3 +99,9 @@ def test_sign_up_add_a_product_with_an_image_and_see_it_on_the_storefront(page: 
     expect(thumb).to_have_attribute("src", image_url)
     page.wait_for_function("document.querySelector('.product-row img.thumb').naturalWidth === 200")
     shots("storefront-catalog")
+
+    # back on the dashboard, the home now counts the product and the first steps are gone
+    page.goto(f"{local_stack.url}/dashboard")
+    expect(page.get_by_text("1 active product (inactive ones are not counted).")).to_be_visible()
+    expect(page.locator("article.get-started")).to_have_count(0)
+    shots("dashboard-home-after")
