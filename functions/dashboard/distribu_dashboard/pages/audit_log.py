@@ -18,10 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from distribu import audit, audit_text, clock, csvformat
+from distribu import audit, audit_text, clock
 from distribu.errors import ValidationError
+from distribu.lazy import lazy_module
 from distribu.web.page import Form
 from distribu_dashboard.desk import open_desk
+
+csvformat = lazy_module("distribu.csvformat")  # its pydantic models load on the first export, not on a cold start
 
 AUDIT_URL = "/dashboard/settings/audit"
 EXPORT_URL = AUDIT_URL + "/export.csv"

@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from distribu import catalog
 from distribu.errors import Conflict, Forbidden, ValidationError
 from distribu.lazy import lazy_module
 from distribu.web import security
 from distribu.web.page import Form
 from distribu_dashboard.desk import DeskPage, open_desk
 
+catalog = lazy_module("distribu.catalog")  # pydantic models: loaded on the first image page
 product_images = lazy_module("distribu.product_images")  # loaded on the first image page
 
 IMAGE_URL = "/dashboard/inventory/{product_id}/image"

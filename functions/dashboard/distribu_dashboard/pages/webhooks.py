@@ -15,12 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from distribu import clock, webhooks
+from distribu import clock
 from distribu.config import get_settings
 from distribu.errors import BusinessRuleViolation, Conflict, ValidationError
+from distribu.lazy import lazy_module
 from distribu.outbox import EVENT_TYPES
 from distribu.web.page import Form
 from distribu_dashboard.desk import DeskPage, open_desk
+
+webhooks = lazy_module("distribu.webhooks")  # its pydantic models load on the first webhooks page
 
 WEBHOOKS_URL = "/dashboard/settings/webhooks"
 FIELDS = ("url", "events")
