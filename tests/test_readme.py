@@ -68,3 +68,10 @@ def test_samples_are_in_the_export_layout(path: str) -> None:
 
     header = (ROOT / path).read_text().splitlines()[0].split(",")
     assert tuple(header) == (PRODUCT_EXPORT_HEADER if "products" in path else CUSTOMER_EXPORT_HEADER)
+
+
+def test_every_screenshot_the_readme_shows_is_shipped() -> None:
+    shown = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert shown, "the README shows the dashboard's pages"
+    missing = [path for path in shown if not (ROOT / path).is_file()]
+    assert not missing, f"the README shows images that are not in the repository: {missing}"
