@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from distribu import addresses, contacts, dynamo, keys, pricing, rollups
+from distribu import addresses, contacts, dynamo, keys, rollups
 from distribu.customer_accounts import AccountLink
 from distribu.errors import NotFound, ValidationError
 from distribu.lazy import lazy_module
 from distribu.pagination import Page
 from distribu.permissions import Staff
 
-customers = lazy_module("distribu.customers")  # its pydantic models load on the first change, not on a cold start
+# their pydantic models load on the first change, not on the dashboard's cold start
+customers = lazy_module("distribu.customers")
+pricing = lazy_module("distribu.pricing")
 
 PAGE_SIZE = 25
 ORDERS_PAGE_SIZE = 10
