@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import sys
 import time
-from decimal import Decimal
 from typing import Any
 
-from common import RoundTrips, api_call, locked_moto_server_process, median, report
+from common import RoundTrips, api_call, locked_moto_server_process, median, report, write_catalog
 
 SIZES = (100, 10_000)
 RUNS = 25
@@ -27,35 +26,17 @@ VARIANTS = {"default page": "", "search matching all ('heavy')": "q=heavy",
             "search, a new query each time": "q={fresh}"}
 FRESH = [f"{'heavy duty'[start:start + length]}".replace(" ", "+") for length in range(3, 11)
          for start in range(0, 11 - length)]
-WORDS = ["Bolt", "Nut", "Washer", "Screw", "Anchor", "Drill", "Hammer", "Wrench", "Cable", "Pipe", "Valve", "Glove"]
 CATEGORIES = ["Fasteners", "Tools", "Electrical"]
 
 
 def seed(size: int) -> dict[str, Any]:
-    from distribu import apikeys, audit, catalog, clock, companies, dynamo, ids, keys, projections, sessions
-    from distribu.aws import dynamodb
+    from distribu import apikeys, audit, companies, projections, sessions
 
     email = f"owner{size}@bench.test"
     company = companies.create_company(f"Bench Inventory {size}", email, "bench-password-1")
-    now = clock.now_iso()
-    items, product_ids = [], []
-    for number in range(size):
-        product_id = ids.new_id()
-        product_ids.append(product_id)
-        word = WORDS[number % len(WORDS)]
-        fields = {"name": f"{word} {number:05d} heavy duty", "sku": f"SKU-{number:05d}",
-                  "description": f"A {word.lower()} for professionals, item {number}.",
-                  "category": CATEGORIES[number % len(CATEGORIES)], "unit": "each",
-                  "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": number % 10 * (1 if number % 3 else 9),
-                  "imageUrl": None, "isActive": number % 10 != 0, "lowStockThreshold": None}
-        items.append(catalog.build_item(company.id, product_id, fields, now, now, 1))
-        items.append({"PK": keys.company(company.id), "SK": keys.sku_guard_sk(fields["sku"]), "entity": "SKU",
-                      "productId": product_id, "sku": fields["sku"]})
-    for start in range(0, len(items), 25):
-        pending: dict[str, Any] = {dynamo.table_name(): [{"PutRequest": {"Item": dynamo.to_item(item)}}
-                                                         for item in items[start:start + 25]]}
-        while pending:
-            pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    # every tenth product inactive; stock 0..9, a third of them times 9: plenty out and low
+    product_ids = write_catalog(company.id, size, categories=CATEGORIES, vary=lambda number: {
+        "stock": number % 10 * (1 if number % 3 else 9), "isActive": number % 10 != 0})
     projections.rebuild(company.id)
     owner = next(member for member in companies.members(company.id) if member["role"] == "OWNER")
     session = sessions.start_staff_session(user_id=owner["userId"], email=email, name="Bench Owner",

@@ -87,10 +87,12 @@ WORDS = ["Bolt", "Nut", "Washer", "Screw", "Anchor", "Drill", "Hammer", "Wrench"
 CATEGORIES = ["Fasteners", "Tools", "Electrical", "Plumbing", "Safety", "Packaging"]
 
 
-def write_catalog(company_id: str, size: int) -> list[str]:
+def write_catalog(company_id: str, size: int, *, categories: list[str] = CATEGORIES,
+                  vary: Callable[[int], dict[str, Any]] | None = None) -> list[str]:
     """``size`` active products (the items ``distribu.catalog`` builds, SKU guards included), written with
     BatchWriteItem: seeding 10,000 products one audited create at a time would take minutes. Names all
-    hold "heavy duty"; stock runs 0..299, so some are out and some low. Returns their ids."""
+    hold "heavy duty"; stock runs 0..299, so some are out and some low; ``vary(number)`` overrides fields of
+    product ``number``. Returns their ids."""
     from decimal import Decimal
 
     from distribu import catalog, clock, dynamo, ids, keys
@@ -104,9 +106,9 @@ def write_catalog(company_id: str, size: int) -> list[str]:
         word = WORDS[number % len(WORDS)]
         fields = {"name": f"{word} {number:05d} heavy duty", "sku": f"SKU-{number:05d}",
                   "description": f"A {word.lower()} for professionals, item {number}.",
-                  "category": CATEGORIES[number % len(CATEGORIES)], "unit": "each",
+                  "category": categories[number % len(categories)], "unit": "each",
                   "price": Decimal(number % 200 + 1) + Decimal("0.99"), "stock": (number * 7) % 300,
-                  "imageUrl": None, "isActive": True, "lowStockThreshold": None}
+                  "imageUrl": None, "isActive": True, "lowStockThreshold": None, **(vary(number) if vary else {})}
         items.append(catalog.build_item(company_id, product_id, fields, now, now, 1))
         items.append({"PK": keys.company(company_id), "SK": keys.sku_guard_sk(fields["sku"]), "entity": "SKU",
                       "productId": product_id, "sku": fields["sku"]})
