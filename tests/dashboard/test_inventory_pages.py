@@ -426,13 +426,6 @@ def test_another_companys_product_is_404_everywhere_and_unchanged(owner: Browser
     assert owner.get(f"{LIST}/not-an-id/edit").status == 404
 
 
-def test_the_page_modules_copies_of_domain_constants_agree() -> None:
-    from distribu import catalog, inventory as domain
-    from distribu_dashboard.pages import inventory as pages
-
-    assert (pages.UNITS, pages.SKU_TAKEN, pages.MAX_STOCK, pages.MAX_ROWS) == (
-        catalog.UNITS, catalog.SKU_TAKEN, catalog.MAX_STOCK, domain.MAX_ROWS)
-
 
 def test_the_inventory_page_module_does_not_load_pydantic() -> None:
     """The inventory's models load with its first form, not with every dashboard page's cold start."""

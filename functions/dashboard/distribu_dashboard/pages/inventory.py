@@ -44,10 +44,6 @@ STATUSES = {"all": ("All products", None, None), "active": ("Active", True, None
 BULK_MODES = (("set", "Set stock to"), ("delta", "Change stock by (+/−)"))
 LIST_PARAMS = ("q", "category", "status", "sort", "page")
 MAX_QUERY = 100
-UNITS = ("each", "case", "pallet", "box", "bag", "roll", "sheet", "lb", "oz", "kg", "L", "mL")  # catalog.UNITS
-SKU_TAKEN = "A product with this SKU already exists."  # SKU_TAKEN (a test holds them equal)
-MAX_STOCK = 1_000_000_000  # MAX_STOCK
-MAX_ROWS = 100  # MAX_ROWS
 
 
 def _edit_url(product_id: str) -> str:
@@ -179,8 +175,8 @@ def _product_form(product: Mapping[str, Any]) -> Form:
 
 
 def _units(current: str) -> list[tuple[str, str]]:
-    units = [(unit, unit) for unit in UNITS]
-    if current and current not in UNITS:
+    units = [(unit, unit) for unit in catalog.UNITS]
+    if current and current not in catalog.UNITS:
         units.insert(0, (current, current))  # set through the API or a CSV: kept as it is
     return units
 
@@ -206,8 +202,8 @@ async def create(request: Request) -> Response:
     except ValidationError as error:
         return _form_page(page, form.take(error, fields=FIELDS), status=400)
     except Conflict as error:  # a duplicate SKU is the SKU field's problem
-        if error.message == SKU_TAKEN:
-            return _form_page(page, form.error("sku", SKU_TAKEN), status=409)
+        if error.message == catalog.SKU_TAKEN:
+            return _form_page(page, form.error("sku", catalog.SKU_TAKEN), status=409)
         raise
     return page.redirect(_edit_url(product["id"]), flash=f"Added {product['name']}. It is "
                          + ("on the storefront now." if product["isActive"] else "inactive: not on the storefront."))
@@ -253,8 +249,8 @@ async def update(request: Request) -> Response:
     except ValidationError as error:
         return _form_page(page, form.take(error, fields=FIELDS), product=product, status=400)
     except Conflict as error:
-        if error.message == SKU_TAKEN:
-            return _form_page(page, form.error("sku", SKU_TAKEN), product=product, status=409)
+        if error.message == catalog.SKU_TAKEN:
+            return _form_page(page, form.error("sku", catalog.SKU_TAKEN), product=product, status=409)
         raise
     return page.redirect(_edit_url(product_id), flash=f"Saved {saved['name']}.")
 
@@ -296,16 +292,16 @@ def _bulk_problems(form: Form) -> tuple[list[str], str, int | None]:
     value = _whole(form.text("value"))
     if not product_ids:
         form.fail("Select at least one product (tick its box in the list).")
-    if len(product_ids) > MAX_ROWS:
-        form.fail(f"Select at most {MAX_ROWS} products at a time.")
+    if len(product_ids) > inventory.MAX_ROWS:
+        form.fail(f"Select at most {inventory.MAX_ROWS} products at a time.")
     if mode not in ("set", "delta"):
         form.error("mode", "Choose Set or Change.")
     if not isinstance(value, int):
         form.error("value", "Enter a whole number." if mode == "set" else "Enter a whole number, e.g. 10 or -10.")
     elif mode == "set" and value < 0:
         form.error("value", "Stock cannot be below 0.")
-    elif abs(value) > MAX_STOCK:
-        form.error("value", f"Enter at most {MAX_STOCK:,}.")
+    elif abs(value) > catalog.MAX_STOCK:
+        form.error("value", f"Enter at most {catalog.MAX_STOCK:,}.")
     return product_ids, mode, value if isinstance(value, int) else None
 
 
