@@ -3,7 +3,7 @@ seconds and the CPU seconds this process spent on it.
 
 Usage: python cold_start_probe.py TARGET EVENT_JSON, where TARGET is a handler path such as
 ``distribu_api.handler.lambda_handler`` or one of the baselines ``baseline:http`` / ``baseline:pages`` /
-``baseline:worker``.
+``baseline:page-stack`` / ``baseline:worker``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,35 @@ def baseline_pages() -> object:
     return Mangum(app, lifespan="off")
 
 
+def baseline_page_stack() -> object:
+    """baseline:pages plus what the design card adds to every page function before any code of ours runs:
+    Jinja2 rendering a template compiled ahead of time (as ours are) and Powertools' Logger around the
+    handler. The distance from here to a page is our own code and the reads the page needs."""
+    import botocore.session
+    from aws_lambda_powertools import Logger
+    from jinja2 import Environment, ModuleLoader
+    from mangum import Mangum
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    client = botocore.session.get_session().create_client("dynamodb")
+    templates = Environment(loader=ModuleLoader(os.environ["BENCH_COMPILED_TEMPLATES"]), autoescape=True)
+
+    async def read(request: object) -> HTMLResponse:
+        client.get_item(TableName=os.environ["TABLE_NAME"], Key={"PK": {"S": "x"}, "SK": {"S": "y"}})
+        return HTMLResponse(templates.get_template("page.html").render(title="ok"))
+
+    asgi = Mangum(Starlette(routes=[Route("/{path:path}", read)]), lifespan="off")
+    logger = Logger(service="baseline")
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict, context: object) -> dict:
+        return asgi(event, context)
+
+    return handler
+
+
 def baseline_worker() -> object:
     """The floor for a queue function: one boto3 DynamoDB call per batch."""
     import boto3
@@ -77,6 +106,8 @@ def main() -> None:
         handler = baseline_http()
     elif target == "baseline:pages":
         handler = baseline_pages()
+    elif target == "baseline:page-stack":
+        handler = baseline_page_stack()
     elif target == "baseline:worker":
         handler = baseline_worker()
     else:

@@ -118,3 +118,69 @@ def test_the_openapi_document_has_every_router_in_resource_order_whatever_came_f
     resources = [path.split("/")[3] for path in app.openapi()["paths"]]
 
     assert list(dict.fromkeys(resources)) == list(ROUTERS)
+
+
+# --- page functions: an area's page module is imported on the first request to one of its addresses ---------
+
+def test_every_dashboard_route_lies_within_the_addresses_of_its_area() -> None:
+    """An area is asked only about its own addresses: a route outside them could never be reached."""
+    from distribu.web.areas import Area
+    from distribu_dashboard.app import app
+
+    areas = [route for route in app.routes if isinstance(route, Area)]
+    assert len(areas) >= 15
+    for area in areas:
+        assert area.routes, area
+        assert [route.path for route in area.routes if not area.owns(route.path)] == [], area
+
+
+def test_a_cold_dashboard_home_imports_its_own_area_only() -> None:
+    import subprocess
+
+    code = ("import sys\n"
+            "from starlette.routing import Match\n"
+            "import distribu_dashboard.handler\n"
+            "from distribu_dashboard.app import app\n"
+            "pages = lambda: sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
+            "                       if m.startswith('distribu_dashboard.pages.'))\n"
+            "print(pages())\n"
+            "scope = {'type': 'http', 'method': 'GET', 'path': '/dashboard', 'root_path': ''}\n"
+            "print(next(route for route in app.routes if route.matches(scope)[0] is Match.FULL))\n"
+            "print(pages(), sorted(m for m in ('pydantic', 'reportlab', 'csv', 'distribu.reports', 'distribu.orders')"
+            " if m in sys.modules))\n")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert completed.stdout.strip().splitlines()[-3:] == ["[]", "Area('distribu_dashboard.pages.home')",
+                                                         "['home'] []"]
+
+
+def test_first_requests_from_many_threads_import_an_area_once(tmp_path, monkeypatch) -> None:
+    from starlette.routing import Match
+
+    from distribu.web.areas import Area
+
+    (tmp_path / "slow_area_pages.py").write_text(
+        f"import time\nfrom starlette.routing import Route\nopen({str(tmp_path / 'imports.log')!r}, 'a').write('x')\n"
+        "time.sleep(0.3)\n"
+        "async def page(request):\n    pass\nroutes = [Route('/things/{name}', page, methods=['GET'])]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    area = Area("slow_area_pages", within=("/things",))
+    barrier = threading.Barrier(16)
+
+    def first_request(index: int) -> tuple[Match, Any]:
+        barrier.wait()
+        scope = {"type": "http", "method": "GET", "path": f"/things/{index}", "root_path": ""}
+        match, child_scope = area.matches(scope)
+        return match, child_scope["path_params"]["name"]
+
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(first_request, range(16)))
+        assert answers == [(Match.FULL, str(index)) for index in range(16)]
+        assert (tmp_path / "imports.log").read_text() == "x"
+        assert area.matches({"type": "http", "method": "GET", "path": "/thingsmore/1", "root_path": ""})[0] \
+            is Match.NONE
+        assert area.matches({"type": "http", "method": "POST", "path": "/things/1", "root_path": ""})[0] \
+            is Match.PARTIAL
+    finally:
+        sys.modules.pop("slow_area_pages", None)

@@ -103,10 +103,11 @@ SECRETS = ("Globex VIP", "vip@globex.test", "insider@globex.test", "recruit@glob
 
 
 def _routes() -> list[Route]:
+    from distribu.web.areas import every_route
     from distribu_dashboard import desk
     from distribu_dashboard.app import app
 
-    return [route for route in app.routes if isinstance(route, Route)
+    return [route for route in every_route(app.routes) if isinstance(route, Route)
             and not route.path.startswith(desk.STATIC_PREFIX)]
 
 

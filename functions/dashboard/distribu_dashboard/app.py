@@ -5,28 +5,35 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from distribu.web import app as web
+from distribu.web.areas import Area
 from distribu.web.page import Page
 from distribu.web.security import content_security_policy
 from distribu_dashboard import desk
-from distribu_dashboard.pages import (accounts, customers, home, images, imports, inventory, invites, orders, reports,
-                                     scheduled_reports, settings, team, webhooks)
 
-# Each area's module lists its own routes (``routes = [...]``); add an area with one line here.
+PAGES = "distribu_dashboard.pages."
+
+# Each area's module lists its own routes (``routes = [...]``) and is imported on the first request to one
+# of the addresses given here (distribu.web.areas); add an area with one line. Areas sharing a subtree are
+# asked in this order.
 routes = [
     web.static_route(desk.STATIC_PREFIX),
-    *accounts.routes,
-    *home.routes,
-    *orders.routes,
-    *team.routes,
-    *settings.routes,
-    *reports.routes,
-    *inventory.routes,
-    *customers.routes,
-    *invites.routes,
-    *webhooks.routes,
-    *images.routes,
-    *imports.routes,
-    *scheduled_reports.routes,
+    Area(PAGES + "accounts", at=("/", "/login", "/signup", "/logout", "/forgot-password", "/reset-password",
+                                 "/dashboard/companies", "/dashboard/settings/profile",
+                                 "/dashboard/settings/password")),
+    Area(PAGES + "home", at=("/dashboard",)),
+    Area(PAGES + "orders", within=("/dashboard/orders",)),
+    Area(PAGES + "inventory", within=("/dashboard/inventory",)),
+    Area(PAGES + "images", within=("/dashboard/inventory",)),
+    Area(PAGES + "customers", within=("/dashboard/customers",)),
+    Area(PAGES + "imports", within=("/dashboard/inventory", "/dashboard/customers")),
+    Area(PAGES + "scheduled_reports", within=("/dashboard/reports/scheduled",)),
+    Area(PAGES + "reports", within=("/dashboard/reports",)),
+    Area(PAGES + "team", within=("/dashboard/settings/team",)),
+    Area(PAGES + "webhooks", within=("/dashboard/settings/webhooks",)),
+    Area(PAGES + "api_keys", within=("/dashboard/settings/api-keys",)),
+    Area(PAGES + "audit_log", within=("/dashboard/settings/audit",)),
+    Area(PAGES + "settings", within=("/dashboard/settings",)),
+    Area(PAGES + "invites", within=("/invite",)),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from distribu import clock, dynamo, ids, keys, pagination
 from distribu.errors import ValidationError
@@ -88,14 +88,23 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
             "after": {name: after.get(name) for name in changed}}
 
 
-def list_entries(company_id: str, limit: int = 50) -> list[dict[str, Any]]:
-    response = dynamo.dynamodb().query(
-        TableName=dynamo.table_name(),
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues={":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "AUDIT#"}},
-        ScanIndexForward=False,
-        Limit=limit,
-    )
+# What an entry in words needs (distribu.audit_text): a page showing recent activity reads only these.
+DESCRIBED = ("createdAt", "actorType", "actorName", "action", "entityType", "entityId", "details")
+
+
+def list_entries(company_id: str, limit: int = 50, *, only: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """The newest ``limit`` entries, whole or with ``only`` the named attributes."""
+    request: dict[str, Any] = {
+        "TableName": dynamo.table_name(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "AUDIT#"}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if only:
+        names = {f"#a{index}": name for index, name in enumerate(only)}
+        request |= {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+    response = dynamo.dynamodb().query(**request)
     entries = [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
     for item in entries:
         item["details"] = json.loads(item.get("details") or "{}")

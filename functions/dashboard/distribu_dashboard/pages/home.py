@@ -24,7 +24,7 @@ async def home(request: Request) -> Response:
     staff = page.require_staff()
     summary = catalog_index.summary(found.get(catalog_index.head_key(staff.company_id)))
     sales = rollups.summarize(found.get(rollups.sales_summary_key(staff.company_id)))
-    entries = audit.list_entries(staff.company_id, limit=RECENT_ACTIVITY)
+    entries = audit.list_entries(staff.company_id, limit=RECENT_ACTIVITY, only=audit.DESCRIBED)
     activity = [{"when": entry["createdAt"], "text": audit_text.describe(entry)} for entry in entries]
     return page.render("home/index.html", health=summary.health, active_count=summary.active_count,
                        activity=activity, sales=sales)

@@ -1,7 +1,7 @@
 """Settings: the index, the company form and deleting the company (OWNER and ADMIN; deletion the OWNER only).
 
-The API keys and the audit log have their own modules; their routes are listed here too, so the dashboard
-registers the whole area with one line. Every verb checks the role table itself (:mod:`distribu.companies`,
+The API keys, the audit log, the team and the webhooks are areas of their own (their own modules and
+addresses under ``/dashboard/settings``). Every verb checks the role table itself (:mod:`distribu.companies`,
 :mod:`distribu.apikeys`, :mod:`distribu.audit`); a MEMBER gets 403 on every page and form of the area
 (their profile and password live at ``/dashboard/settings/profile``, :mod:`.accounts`).
 """
@@ -18,7 +18,6 @@ from distribu import companies
 from distribu.errors import Conflict, ValidationError
 from distribu.web.page import Form
 from distribu_dashboard.desk import DeskPage, open_desk
-from distribu_dashboard.pages import api_keys, audit_log
 
 SETTINGS_URL = "/dashboard/settings"
 COMPANY_URL = SETTINGS_URL + "/company"
@@ -112,6 +111,4 @@ routes = [
     Route(COMPANY_URL, save_company, methods=["POST"]),
     Route(DELETE_URL, delete_page, methods=["GET"]),
     Route(DELETE_URL, delete_company, methods=["POST"]),
-    *api_keys.routes,
-    *audit_log.routes,
 ]
