@@ -75,6 +75,12 @@ class DeskPage(Page):
         return nav_for(self.staff)
 
     @property
+    def settings_crumb(self) -> tuple[str, str]:
+        """The top bar's settings entry (a MEMBER's Profile) as a breadcrumb: where the settings' pages hang."""
+        _, label, href = next(entry for entry in self.nav if entry[0] == "settings")
+        return label, href
+
+    @property
     def section(self) -> str:
         path = self.request.url.path
         for name, _, href in reversed(NAV):
