@@ -452,6 +452,35 @@ def test_a_member_is_refused_every_settings_page_and_action(tenant: factories.Te
     assert member.get("/dashboard/settings/profile").status == 200  # their own profile stays theirs
 
 
+def _nav(page: Any) -> dict[str, str]:
+    """The dashboard's top bar sections as a person reads them: label -> address."""
+    return {" ".join(link.get_text(" ").split()): link["href"] for link in page.soup.select("ul.desk-nav a")}
+
+
+def test_a_members_nav_leads_only_to_pages_they_may_open(tenant: factories.Tenant, stack) -> None:
+    factories.staff_member(tenant.company_id, MEMBER_EMAIL)
+    member = signed_in(stack, MEMBER_EMAIL)
+    nav = _nav(member.get("/dashboard"))
+    assert nav == {"Home": "/dashboard", "Inventory": "/dashboard/inventory", "Orders": "/dashboard/orders",
+                   "Customers": "/dashboard/customers", "Reports": "/dashboard/reports",
+                   "Profile": "/dashboard/settings/profile"}
+    for label, href in nav.items():
+        assert member.get(href).status == 200, (label, href)
+    profile = member.get("/dashboard/settings/profile")
+    assert profile.soup.select_one('ul.desk-nav a[aria-current="page"]').get_text() == "Profile"
+    team_link = profile.soup.select_one('main a[href="/dashboard/settings/team"]')
+    assert team_link is not None and member.get(team_link["href"]).status == 200  # the team, read-only for them
+    assert member.get(SETTINGS).status == 403  # the nav no longer offers it; the domain still refuses it
+
+
+def test_owners_and_admins_keep_the_settings_entry(owner: Browser, tenant: factories.Tenant, stack) -> None:
+    factories.staff_member(tenant.company_id, ADMIN_EMAIL, role="ADMIN")
+    for browser in (owner, signed_in(stack, ADMIN_EMAIL)):
+        nav = _nav(browser.get("/dashboard"))
+        assert nav["Settings"] == SETTINGS and "Profile" not in nav
+        assert browser.get(nav["Settings"]).status == 200
+
+
 def test_the_audit_log_shows_only_the_companys_own_entries(owner: Browser, tenant: factories.Tenant,
                                                            other_tenant: factories.Tenant) -> None:
     factories.product(other_tenant.company_id, "Globex Secret Gadget")

@@ -29,6 +29,17 @@ COOKIES = Cookies(session=SESSION_COOKIE, csrf="staff_csrf", path="/")
 NAV = (("home", "Home", "/dashboard"), ("inventory", "Inventory", "/dashboard/inventory"),
        ("orders", "Orders", "/dashboard/orders"), ("customers", "Customers", "/dashboard/customers"),
        ("reports", "Reports", "/dashboard/reports"), ("settings", "Settings", "/dashboard/settings"))
+# Who may not open the settings area (the role table's ``settings`` row: a MEMBER) finds what they can use in
+# its place: their own profile, which links to the team page (both under /dashboard/settings).
+PROFILE_ENTRY = ("settings", "Profile", "/dashboard/settings/profile")
+
+
+def nav_for(staff: Staff | None) -> tuple[tuple[str, str, str], ...]:
+    """The sections the top bar offers ``staff``: each entry leads to a page their role may open (the domain's
+    role table decides; every page still checks it)."""
+    if staff is None or staff.can("settings"):
+        return NAV
+    return tuple(PROFILE_ENTRY if entry[0] == "settings" else entry for entry in NAV)
 
 
 class IdConvertor(Convertor[str]):
@@ -50,7 +61,7 @@ register_url_convertor("id", IdConvertor())
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return templating.page_environment(Path(__file__).parent / "templates", STATIC_PREFIX, nav=NAV)
+    return templating.page_environment(Path(__file__).parent / "templates", STATIC_PREFIX)
 
 
 class DeskPage(Page):
@@ -58,6 +69,16 @@ class DeskPage(Page):
         super().__init__(request, environment(), COOKIES, session)
         self.company = company
         self.staff: Staff | None = staff_accounts.staff_for(session) if session and company else None
+
+    @property
+    def nav(self) -> tuple[tuple[str, str, str], ...]:
+        return nav_for(self.staff)
+
+    @property
+    def settings_crumb(self) -> tuple[str, str]:
+        """The top bar's settings entry (a MEMBER's Profile) as a breadcrumb: where the settings' pages hang."""
+        _, label, href = next(entry for entry in self.nav if entry[0] == "settings")
+        return label, href
 
     @property
     def section(self) -> str:

@@ -4,6 +4,11 @@
 no inline style or script (CSP): colours come from classes in distribu.css. Each bar sits in a column as
 tall as the plot whose ``<title>`` is the bar's tooltip, so hovering anywhere above a day shows its
 figures, however thin the bar.
+
+The chart stretches to its box's width while its text keeps its size: there is no viewBox (a 960-wide drawing
+shrunk onto a phone made 11 px labels 4 px tall). Heights are pixels; across, the template places every bar
+and label at a percentage of the plot (:meth:`BarChart.across`), and the stylesheet leaves the plot's margins
+beside it for the y labels. On a narrow screen every other x label (``Tick.minor``) steps aside.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Callable, Sequence
 
 
 MAX_BAR_WIDTH = 36.0  # a week's seven bars stay bars, not blocks
+NARROW_X_LABELS = 4  # more x labels than this: every other one is minor (hidden on a phone)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Bar:
 class Tick:
     position: float
     label: str
+    minor: bool = False  # left out on a narrow screen (distribu.css), so the labels there do not overlap
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,10 @@ class BarChart:
     x_ticks: tuple[Tick, ...]
     title: str
     description: str
+
+    def across(self, x: float) -> float:
+        """``x`` of the drawing as a percentage of the plot's width (0 at its left edge, 100 at its right)."""
+        return round((x - self.plot_left) * 100 / (self.plot_right - self.plot_left), 3)
 
 
 def nice_ceiling(value: float) -> float:
@@ -84,7 +95,9 @@ def bar_chart(values: Sequence[float | Decimal], titles: Sequence[str], x_labels
                         round(bar_height, 2), round(x, 2), round(column, 2), tip, amount <= 0))
     y_ticks = tuple(Tick(round(top + plot_height - plot_height * step / y_tick_count, 2),
                          y_label(highest * step / y_tick_count)) for step in range(y_tick_count + 1))
-    x_ticks = tuple(Tick(round(left + (number + 0.5) * column, 2), label)
-                    for number, label in enumerate(x_labels) if label)
+    labelled = [(number, label) for number, label in enumerate(x_labels) if label]
+    x_ticks = tuple(Tick(round(left + (number + 0.5) * column, 2), label,
+                         minor=len(labelled) > NARROW_X_LABELS and index % 2 == 1)
+                    for index, (number, label) in enumerate(labelled))
     return BarChart(width, height, left, top, width - right, top + plot_height, tuple(bars), y_ticks, x_ticks,
                     title, description)
