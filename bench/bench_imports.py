@@ -62,7 +62,7 @@ def same_items(company_id: str, rows: int, prefix: str) -> Iterator[list[dict[st
     now = clock.now_iso()
     for number in range(rows):
         sku = f"{prefix}-{number:07d}"
-        fields = {**imports.ProductRules.defaults, "sku": sku, "name": f"Hex bolt M{number % 40 + 3} x {number % 90 + 10} mm",
+        fields = {**imports.rules.ProductRules.defaults, "sku": sku, "name": f"Hex bolt M{number % 40 + 3} x {number % 90 + 10} mm",
                   "description": DESCRIPTION.strip(), "category": f"Fasteners {number % 12}", "unit": "case",
                   "price": Decimal(f"{number % 700}.{number % 100:02d}"), "stock": number % 5000, "isActive": True}
         product_id = imports.derived_id("bench0000000000000000000000", number)

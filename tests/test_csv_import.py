@@ -314,7 +314,7 @@ def test_files_that_cannot_be_imported_say_why(stack, tenant: Tenant, body: byte
 def test_a_file_over_the_size_limit_and_a_file_that_is_not_utf8(stack, tenant: Tenant, monkeypatch) -> None:
     from distribu import imports
 
-    monkeypatch.setattr(imports, "MAX_BYTES", 60)
+    monkeypatch.setattr(imports.preview, "MAX_BYTES", 60)
     _, previewed = preview(stack, tenant, "products", products_csv(3))
     assert previewed["status"] == "INVALID"
     assert previewed["errors"] == [{"row": 1, "field": "file", "message": "The file is larger than 0 MB; split it into smaller files."}]
@@ -349,7 +349,7 @@ def test_a_redelivered_upload_notification_does_not_run_the_preview_again(stack,
     assert first["status"] == "READY" and int(first["validationAttempts"]) == 1
 
     runs = []
-    monkeypatch.setattr(imports._Preview, "run", lambda self: runs.append(self))
+    monkeypatch.setattr(imports.preview.Preview, "run", lambda self: runs.append(self))
     for delivery in deliveries:
         assert not invoke(delivery.message).get("batchItemFailures")
     assert runs == [] and record(tenant, import_id) == first
@@ -376,12 +376,12 @@ def test_a_worker_holding_the_import_makes_the_message_come_back_later(stack, te
     from distribu import imports
 
     import_id = upload(tenant, "products", products_csv(3))
-    assert imports._claim_validation(tenant.company_id, import_id, "someone-else", "products")[0] == imports.DONE
+    assert imports.preview.claim_validation(tenant.company_id, import_id, "someone-else", "products")[0] == imports.DONE
     deliveries = [delivery for delivery in deliver(stack) if delivery.keys]
     assert len(deliveries) == 1 and deliveries[0].failed
     assert record(tenant, import_id)["status"] == "VALIDATING"
     # The other worker died: once its lease runs out, the message that comes back does the work.
-    imports._update(tenant.company_id, import_id, "SET leaseUntil = :past", values={":past": 0})
+    imports.records.update_record(tenant.company_id, import_id, "SET leaseUntil = :past", values={":past": 0})
     assert not invoke(deliveries[0].message).get("batchItemFailures")
     assert view(tenant, import_id)["status"] == "READY"
 
@@ -394,7 +394,7 @@ def test_a_crash_mid_apply_is_resumed_by_the_retry_without_duplicates(stack, ten
     import_id, previewed = preview(stack, tenant, "products", products_csv(200))
     assert previewed["preview"]["create"] == 200
     call_api("POST", f"/api/v1/imports/{import_id}/apply", key=tenant.key)
-    real, chunks = imports.write_chunk, []
+    real, chunks = imports.applying.write_chunk, []
 
     def crash_after_three(writes: list[dict[str, Any]]) -> None:
         if len(chunks) == 3:
@@ -402,7 +402,7 @@ def test_a_crash_mid_apply_is_resumed_by_the_retry_without_duplicates(stack, ten
         real(writes)
         chunks.append(len(writes))
 
-    monkeypatch.setattr(imports, "write_chunk", crash_after_three)
+    monkeypatch.setattr(imports.applying, "write_chunk", crash_after_three)
     message = client("sqs").receive_message(QueueUrl=queue_url(stack), MaxNumberOfMessages=1)["Messages"][0]
     assert invoke(message)["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
     halfway = record(tenant, import_id)
@@ -412,7 +412,7 @@ def test_a_crash_mid_apply_is_resumed_by_the_retry_without_duplicates(stack, ten
     assert len(all_items(tenant, "PRODUCT#")) == 99 == len(events(tenant, "product.updated"))
     assert view(tenant, import_id)["applied"] == {"created": 99, "updated": 0, "unchanged": 0}
 
-    monkeypatch.setattr(imports, "write_chunk", real)
+    monkeypatch.setattr(imports.applying, "write_chunk", real)
     assert not invoke(message).get("batchItemFailures")  # SQS hands the message back: the retry
     done = view(tenant, import_id)
     assert done["status"] == "APPLIED" and done["applied"] == {"created": 200, "updated": 0, "unchanged": 0}
@@ -430,7 +430,7 @@ def test_a_chunk_whose_answer_was_lost_is_not_written_twice(stack, tenant: Tenan
     from distribu import imports
 
     import_id, _ = preview(stack, tenant, "products", products_csv(70))
-    real, calls = imports.write_chunk, []
+    real, calls = imports.applying.write_chunk, []
 
     def commit_then_lose_the_answer(writes: list[dict[str, Any]]) -> None:
         calls.append(1)
@@ -438,7 +438,7 @@ def test_a_chunk_whose_answer_was_lost_is_not_written_twice(stack, tenant: Tenan
         if len(calls) == 1:
             real(writes)  # the retry of a committed transaction
 
-    monkeypatch.setattr(imports, "write_chunk", commit_then_lose_the_answer)
+    monkeypatch.setattr(imports.applying, "write_chunk", commit_then_lose_the_answer)
     applied = apply(stack, tenant, import_id)
     assert applied["status"] == "APPLIED" and applied["applied"]["created"] == 70
     assert len(all_items(tenant, "PRODUCT#")) == 70 and len(events(tenant, "product.updated")) == 70
@@ -453,7 +453,7 @@ def test_records_changed_by_others_after_the_preview_are_upserted_not_duplicated
     assert previewed["preview"]["create"] == 39 and previewed["preview"]["update"] == 1
     # Meanwhile: someone creates a SKU the file creates, and an order-like write moves the stock of another.
     taken = create_product(tenant, sku="sku-000002", name="Raced", price=5, stock=5)
-    real, calls = imports.write_chunk, []
+    real, calls = imports.applying.write_chunk, []
 
     def someone_writes_first(writes: list[dict[str, Any]]) -> None:
         if not calls:
@@ -461,7 +461,7 @@ def test_records_changed_by_others_after_the_preview_are_upserted_not_duplicated
         calls.append(1)
         real(writes)
 
-    monkeypatch.setattr(imports, "write_chunk", someone_writes_first)
+    monkeypatch.setattr(imports.applying, "write_chunk", someone_writes_first)
     applied = apply(stack, tenant, import_id)
     assert applied["status"] == "APPLIED"
     assert applied["applied"] == {"created": 38, "updated": 2, "unchanged": 0}
@@ -501,7 +501,7 @@ def test_a_stalled_apply_is_restarted_by_asking_again(stack, tenant: Tenant, mon
     from distribu import imports
 
     import_id, _ = preview(stack, tenant, "products", products_csv(3))
-    monkeypatch.setattr(imports, "_trigger_apply", lambda item: (_ for _ in ()).throw(ConnectionError("S3 is down")))
+    monkeypatch.setattr(imports.applying, "trigger_apply", lambda item: (_ for _ in ()).throw(ConnectionError("S3 is down")))
     with pytest.raises(ConnectionError):
         imports.request_apply(tenant.company_id, import_id, actor())
     assert record(tenant, import_id)["status"] == "APPLYING" and deliver(stack) == []
@@ -639,13 +639,13 @@ def test_a_100000_row_file_is_previewed_streaming_with_progress(stack, tenant: T
     from distribu import imports
 
     saved = []
-    real_progress = imports._Preview.progress
+    real_progress = imports.preview.Preview.progress
 
     def progress(self: Any) -> None:
         saved.append(self.rows_read)
         real_progress(self)
 
-    monkeypatch.setattr(imports._Preview, "progress", progress)
+    monkeypatch.setattr(imports.preview.Preview, "progress", progress)
     body = products_csv(100_000) + "SKU-000007,Dup,,,,1,1,\n"
     import_id, previewed = preview(stack, tenant, "products", body)
     assert previewed["status"] == "INVALID"
