@@ -215,6 +215,36 @@ def test_an_image_of_another_product_set_by_the_api_is_never_deleted_on_its_beha
     assert len(_objects()) == 1 and _product(tenant.company_id, product["id"])["imageUrl"] == url
 
 
+def _import_products(company_id: str, body: str) -> dict[str, Any]:
+    """A products CSV through the importer's own steps (upload, preview, apply), as its worker runs them."""
+    from distribu import imports
+    from distribu.aws import client
+
+    created = imports.create_import(company_id, "products", factories.staff_actor(), file_name="products.csv")
+    client("s3").put_object(Bucket=os.environ["IMPORTS_BUCKET"], Key=created["upload"]["fields"]["key"],
+                            Body=body.encode())
+    assert imports.validate(company_id, created["id"], owner="test-worker") == imports.DONE
+    imports.request_apply(company_id, created["id"], factories.staff_actor())
+    assert imports.apply(company_id, created["id"], owner="test-worker") == imports.DONE
+    return imports.get_import(company_id, created["id"])
+
+
+def test_an_import_that_changes_the_image_url_deletes_the_hosted_image(owner: Browser, tenant, product) -> None:
+    _upload(owner, product["id"], factories.png_bytes())
+    hosted = _product(tenant.company_id, product["id"])["imageUrl"]
+
+    def row(name: str, image_url: str) -> str:
+        return f"sku,name,price,stock,imageUrl\nWB-1,{name},{product['price']},{product['stock']},{image_url}\n"
+
+    unchanged = _import_products(tenant.company_id, row("Widget Blue", hosted))
+    assert unchanged["applied"]["unchanged"] == 1 and len(_objects()) == 1  # the same URL keeps its image
+    renamed = _import_products(tenant.company_id, row("Widget Navy", hosted))
+    assert renamed["applied"]["updated"] == 1 and len(_objects()) == 1
+    moved = _import_products(tenant.company_id, row("Widget Navy", "https://cdn.example.test/navy.png"))
+    assert moved["applied"]["updated"] == 1 and _objects() == []
+    assert _product(tenant.company_id, product["id"])["imageUrl"] == "https://cdn.example.test/navy.png"
+
+
 def test_two_replacements_at_once_leave_exactly_one_object(stack, tenant, product, monkeypatch) -> None:
     """Both read the product's image (none), both store and check their upload, then both write: the write
     is conditioned on the image each started from, so one wins; the loser's object is deleted.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from distribu import audit, clock, csvformat, dynamo, keys, s3files
+from distribu import audit, clock, csvformat, dynamo, keys, product_images, s3files
 from distribu.config import get_settings
 from distribu.errors import BusinessRuleViolation, Conflict
 from distribu.idempotency import AlsoWrite, extra_items
@@ -182,6 +182,7 @@ class Apply:
             now = clock.now_iso()
             writes: list[dict[str, Any]] = []
             counts = {"create": 0, "update": 0, "unchanged": 0}
+            released: list[tuple[str, str]] = []
             taken = 0
             for row in remaining:
                 plan = self.rules.plan(self.company_id, row, existing.get(row.key or ""), now,
@@ -189,6 +190,7 @@ class Apply:
                 if taken and len(writes) + len(plan.writes) > CHUNK_ITEMS:
                     break
                 writes += plan.writes
+                released += plan.released_images
                 counts[plan.action] += 1
                 taken += 1
             end = remaining[taken - 1].row
@@ -217,6 +219,8 @@ class Apply:
                         raise Conflict("Records kept changing while the import was applied; it will resume.") from None
                     existing = None  # someone changed these rows meanwhile: read them again and re-plan
                     continue
+            for product_id, url in released:  # as the API's edit does: no image left behind
+                product_images.forget(self.company_id, product_id, url)
             self.checkpoint = end
             self.committed += 1
             self.totals["created"] += counts["create"]

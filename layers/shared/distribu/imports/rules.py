@@ -20,6 +20,8 @@ class Existing:
 class Plan:
     action: str  # create | update | unchanged
     writes: list[dict[str, Any]] = field(default_factory=list)
+    # (product id, image URL) a row moved away from: the hosted object goes once the writes committed.
+    released_images: list[tuple[str, str]] = field(default_factory=list)
 
 
 def optional_defaults(model: Any) -> dict[str, Any]:
@@ -106,7 +108,9 @@ class ProductRules(KindRules):
             writes.append(self._guard_put(company_id, self.guard_sk(after["sku"]), current["id"],
                                           {"sku": after["sku"]}, existing, refresh=True))
         writes.append(outbox.event(company_id, "product.updated", catalog.to_api(item), at=now))
-        return Plan("update", writes)
+        released = current.get("imageUrl")
+        return Plan("update", writes, [(current["id"], released)] if released and released != after.get("imageUrl")
+                    else [])
 
 
 class CustomerRules(KindRules):
