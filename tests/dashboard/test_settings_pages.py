@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -173,6 +174,28 @@ def test_an_unchanged_form_saves_without_an_audit_entry(owner: Browser, tenant: 
 
 # --- deleting the company -----------------------------------------------------------------------------------
 
+def _company_files(company_id: str, product_id: str) -> list[tuple[str, str]]:
+    """One object at each of the places a company keeps files, at the keys their own modules make."""
+    from distribu import exports, imports, product_images
+    from distribu.aws import client
+
+    images, uploads = os.environ["IMAGES_BUCKET"], os.environ["IMPORTS_BUCKET"]
+    stored = [(images, product_images.image_prefix(company_id, product_id) + "0000000000000000aaaaaaaaaa.png"),
+              (images, product_images.upload_key(company_id, product_id, "0000000000000000bbbbbbbbbb")),
+              (uploads, imports.upload_key(company_id, "products", "0000000000000000cccccccccc")),
+              (uploads, imports.report_key(company_id, "0000000000000000cccccccccc")),
+              (uploads, exports.export_key(company_id, "customers", "0000000000000000dddddddddd"))]
+    for bucket, key in stored:
+        client("s3").put_object(Bucket=bucket, Key=key, Body=b"x")
+    return stored
+
+
+def _stored(bucket: str, key: str) -> bool:
+    from distribu.aws import client
+
+    return client("s3").list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 1
+
+
 def test_the_owner_deletes_the_company_and_everyone_is_signed_out(owner: Browser, tenant: factories.Tenant,
                                                                   other_tenant: factories.Tenant, stack) -> None:
     factories.staff_member(tenant.company_id, MEMBER_EMAIL)
@@ -182,10 +205,14 @@ def test_the_owner_deletes_the_company_and_everyone_is_signed_out(owner: Browser
     assert page.status == 200
     assert "closes the storefront" in page.text and "revokes every API key" in page.text
     assert "signs everyone out of it, you included" in page.text and "nothing can be restored" in page.text
+    assert "erases its products and their images" in page.text
     wrong = owner.post(DELETE, {"confirmation": "acme distributors"})
     assert wrong.status == 400
     assert wrong.field_error("confirmation") == "Type the company's name exactly as shown to confirm."
     assert _company(tenant.company_id).name == "Acme Distributors" and _authenticates(tenant.key)
+
+    files = {company.company_id: _company_files(company.company_id, product["id"])
+             for company in (tenant, other_tenant)}
 
     deleted = owner.post(DELETE, {"confirmation": "Acme Distributors"})
     assert deleted.status == 303 and deleted.location == "/login"
@@ -206,8 +233,11 @@ def test_the_owner_deletes_the_company_and_everyone_is_signed_out(owner: Browser
     # both staff sessions are gone
     assert owner.get("/dashboard").status == 302
     assert member.get("/dashboard").status == 302
+    # its files are gone from S3: images, uploads, imports, error reports, exports
+    assert [key for bucket, key in files[tenant.company_id] if _stored(bucket, key)] == []
     # the other company is untouched
     assert _company(other_tenant.company_id).name == "Globex Wholesale" and _authenticates(other_tenant.key)
+    assert all(_stored(bucket, key) for bucket, key in files[other_tenant.company_id])
 
 
 def test_an_admin_cannot_delete_the_company(tenant: factories.Tenant, stack) -> None:

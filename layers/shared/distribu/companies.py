@@ -19,7 +19,8 @@ import logging
 import re
 from decimal import InvalidOperation
 
-from distribu import audit, clock, dynamo, ids, keys, passwords, sessions
+from distribu import audit, clock, dynamo, ids, keys, passwords, s3files, sessions
+from distribu.config import get_settings
 from distribu.errors import Conflict, Forbidden, NotFound, ValidationError
 from distribu.permissions import Staff
 
@@ -328,7 +329,9 @@ def delete_company(staff: Staff, *, confirmation: str) -> Deleted:
        is free again) and both sides of every membership go, and open invitations stop working;
     3. every team member's dashboard sessions in it end (customers' storefront sessions go with the data);
     4. every record in the company's partition is erased: products, customers and their contacts, orders,
-       webhooks and their deliveries, the audit log.
+       webhooks and their deliveries, the audit log;
+    5. its files are deleted from S3: the product images (public until then), unchecked image uploads, CSV
+       imports with their error reports, and exports (which hold customer data).
     Staff users keep their Distribu accounts and their other companies. Nothing is kept to undo it.
     """
     staff.require("company.delete")
@@ -362,9 +365,20 @@ def delete_company(staff: Staff, *, confirmation: str) -> Deleted:
     for member in team:
         sessions.end_user_sessions(member["userId"], company_id=staff.company_id)
     erased = _erase_partition(staff.company_id)
+    files = sum(s3files.delete_prefix(bucket, prefix) for bucket, prefix in company_files(staff.company_id))
     logger.warning("Company deleted", extra={"companyId": company.id, "slug": company.slug, "by": staff.user_id,
-                                             "members": len(team), "apiKeys": len(key_hashes), "records": erased})
+                                             "members": len(team), "apiKeys": len(key_hashes), "records": erased,
+                                             "files": files})
     return Deleted(company, len(team), len(key_hashes), erased)
+
+
+def company_files(company_id: str) -> list[tuple[str, str]]:
+    """Where a company's files live: (bucket, key prefix) of its product images, their unchecked uploads,
+    its CSV imports and their error reports, and its exports."""
+    settings = get_settings()
+    return [(settings.images_bucket, f"images/{company_id}/"), (settings.images_bucket, f"uploads/{company_id}/"),
+            (settings.imports_bucket, f"imports/{company_id}/"), (settings.imports_bucket, f"reports/{company_id}/"),
+            (settings.imports_bucket, f"exports/{company_id}/")]
 
 
 def _partition_items(company_id: str, prefix: str) -> list[dict[str, Any]]:

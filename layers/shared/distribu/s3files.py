@@ -166,3 +166,19 @@ def download_url(bucket: str, key: str, *, file_name: str, expires_in: int) -> s
     return s3().generate_presigned_url(
         "get_object", ExpiresIn=expires_in,
         Params={"Bucket": bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{file_name}"'})
+
+
+def delete_prefix(bucket: str, prefix: str) -> int:
+    """Delete every object whose key starts with ``prefix`` (a page of up to 1,000 per request); returns how
+    many. Run again, it finds what a failed page left."""
+    deleted = 0
+    for page in s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if not objects:
+            continue
+        answer = s3().delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        if answer.get("Errors"):
+            raise RuntimeError(f"S3 kept {len(answer['Errors'])} objects under {bucket}/{prefix}: "
+                               f"{answer['Errors'][0].get('Code')}")
+        deleted += len(objects)
+    return deleted
