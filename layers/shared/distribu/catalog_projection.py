@@ -302,21 +302,12 @@ PRODUCT_ATTRIBUTES = ("id", "entity", "createdAt", "version", "name", "sku", "ca
 def _scan_products(company_id: str) -> Iterable[dict[str, Any]]:
     """Every product of the company, from its GSI1 listing (pages of up to 1 MB)."""
     names = {f"#a{number}": name for number, name in enumerate(PRODUCT_ATTRIBUTES)}
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
+    listed = dynamo.query_all({
+        "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
         "ExpressionAttributeValues": {":pk": {"S": keys.listing(company_id, "PRODUCT")}},
         "ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names,
-    }
-    client = dynamo.dynamodb()
-    while True:
-        response = client.query(**request)
-        for raw in response.get("Items", []):
-            item = dynamo.from_item(raw)
-            if item and item.get("entity") == "PRODUCT":
-                yield item
-        if not response.get("LastEvaluatedKey"):
-            return
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    })
+    return (item for item in listed if item.get("entity") == "PRODUCT")
 
 
 def _read_all(keys_wanted: list[Key]) -> dict[Key, dict[str, Any]]:

@@ -236,17 +236,8 @@ def check_settings(change: SettingsChange) -> dict[str, Any]:
 
 def _api_key_hashes(company_id: str) -> list[str]:
     """Every key of the company (its ``APIKEY#{id}`` pointers hold the hashes): one Query."""
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)}, ":prefix": {"S": "APIKEY#"}},
-        "ProjectionExpression": "keyHash"}
-    hashes: list[str] = []
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        hashes += [raw["keyHash"]["S"] for raw in response.get("Items", []) if "keyHash" in raw]
-        if not response.get("LastEvaluatedKey"):
-            return hashes
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return [item["keyHash"] for item in dynamo.query_prefix(keys.company(company_id), "APIKEY#", projection="keyHash")
+            if "keyHash" in item]
 
 
 def update_settings(staff: Staff, change: SettingsChange) -> Company:
@@ -346,8 +337,8 @@ def delete_company(staff: Staff, *, confirmation: str) -> Deleted:
         raise Forbidden(ROLE_CHANGED)
     team = members(staff.company_id)
     key_hashes = _api_key_hashes(staff.company_id)
-    invitations = _partition_items(staff.company_id, "INVITATION#")
-    _delete_keys([(keys.api_key_pk(key_hash), keys.API_KEY_SK) for key_hash in key_hashes]
+    invitations = dynamo.query_prefix(keys.company(staff.company_id), "INVITATION#")
+    dynamo.delete_keys([(keys.api_key_pk(key_hash), keys.API_KEY_SK) for key_hash in key_hashes]
                  + [(keys.invitation_pk(invitation["tokenHash"]), keys.invitation_sk(staff.company_id))
                     for invitation in invitations if invitation.get("tokenHash")])
     memberships = [dynamo.delete(keys.user_pk(member["email"]), keys.membership_sk(staff.company_id))
@@ -381,39 +372,8 @@ def company_files(company_id: str) -> list[tuple[str, str]]:
             (settings.imports_bucket, f"exports/{company_id}/")]
 
 
-def _partition_items(company_id: str, prefix: str) -> list[dict[str, Any]]:
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)}, ":prefix": {"S": prefix}}}
-    found: list[dict[str, Any]] = []
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        found += [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
-        if not response.get("LastEvaluatedKey"):
-            return found
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def _delete_keys(item_keys: list[tuple[str, str]]) -> None:
-    client = dynamo.dynamodb()
-    for start in range(0, len(item_keys), 25):
-        pending: dict[str, Any] = {dynamo.table_name(): [
-            {"DeleteRequest": {"Key": dynamo.key(pk, sk)}} for pk, sk in item_keys[start:start + 25]]}
-        while pending:
-            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-
-
 def _erase_partition(company_id: str) -> int:
     """Delete every item of ``C#{company}``, a page of keys at a time; returns how many."""
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "KeyConditionExpression": "PK = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)}}, "ProjectionExpression": "PK, SK"}
-    erased = 0
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        page = [(raw["PK"]["S"], raw["SK"]["S"]) for raw in response.get("Items", [])]
-        _delete_keys(page)
-        erased += len(page)
-        if not response.get("LastEvaluatedKey"):
-            return erased
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    every_key = dynamo.query_all({"KeyConditionExpression": "PK = :pk", "ProjectionExpression": "PK, SK",
+                                  "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)}}})
+    return dynamo.delete_keys((item["PK"], item["SK"]) for item in every_key)

@@ -216,27 +216,22 @@ def index_statuses(company_id: str) -> int:
     (a repair run with the read models' rebuild; a customer changed meanwhile is left as its writer left
     it). Returns the customers updated."""
     client, updated = dynamo.dynamodb(), 0
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
+    listed = dynamo.query_all({
+        "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
         "ExpressionAttributeValues": {":pk": {"S": keys.listing(company_id, "CUSTOMER")}},
         "ProjectionExpression": "PK, SK, GSI1SK, GSI2PK, #status, version", "ExpressionAttributeNames": {"#status": "status"},
-    }
-    while True:
-        response = client.query(**request)
-        for raw in response.get("Items", []):
-            item = dynamo.from_item(raw) or {}
-            wanted = keys.customers_by_status(company_id, str(item.get("status") or "ACTIVE"))
-            if item.get("GSI2PK") == wanted:
-                continue
-            try:
-                client.update_item(
-                    TableName=dynamo.table_name(), Key=dynamo.key(item["PK"], item["SK"]),
-                    UpdateExpression="SET GSI2PK = :pk, GSI2SK = :sk", ConditionExpression="version = :version",
-                    ExpressionAttributeValues={":pk": {"S": wanted}, ":sk": {"S": item["GSI1SK"]},
-                                               ":version": dynamo.to_attr(item.get("version", 0))})
-                updated += 1
-            except client.exceptions.ConditionalCheckFailedException:
-                pass  # rewritten meanwhile by build_item, which sets the keys itself
-        if not response.get("LastEvaluatedKey"):
-            return updated
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    })
+    for item in listed:
+        wanted = keys.customers_by_status(company_id, str(item.get("status") or "ACTIVE"))
+        if item.get("GSI2PK") == wanted:
+            continue
+        try:
+            client.update_item(
+                TableName=dynamo.table_name(), Key=dynamo.key(item["PK"], item["SK"]),
+                UpdateExpression="SET GSI2PK = :pk, GSI2SK = :sk", ConditionExpression="version = :version",
+                ExpressionAttributeValues={":pk": {"S": wanted}, ":sk": {"S": item["GSI1SK"]},
+                                           ":version": dynamo.to_attr(item.get("version", 0))})
+            updated += 1
+        except client.exceptions.ConditionalCheckFailedException:
+            pass  # rewritten meanwhile by build_item, which sets the keys itself
+    return updated

@@ -11,7 +11,8 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from itertools import islice
+from typing import Any, Iterable, Iterator, Mapping
 
 from distribu.attribute_values import deserialize, serialize
 from distribu.aws import dynamodb
@@ -79,6 +80,48 @@ def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Item]:
             attempt += 1
             time.sleep(min(0.05 * 2**attempt, 1.0) * random.random())
     return found
+
+
+# --- many items -------------------------------------------------------------------------------------
+
+
+def query_all(request: Mapping[str, Any]) -> Iterator[Item]:
+    """Every item a Query matches, page after page (``request``: the Query's parameters; the table is
+    filled in). A generator, so a caller that stops early reads no further page."""
+    page_request: dict[str, Any] = {"TableName": table_name(), **request}
+    client = dynamodb()
+    while True:
+        response = client.query(**page_request)
+        for raw in response.get("Items", []):
+            yield {name: deserialize(value) for name, value in raw.items()}
+        if not response.get("LastEvaluatedKey"):
+            return
+        page_request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def query_prefix(pk: str, prefix: str, *, projection: str | None = None) -> list[Item]:
+    """Every item of partition ``pk`` whose sort key starts with ``prefix``."""
+    request: dict[str, Any] = {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+                               "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}}}
+    if projection:
+        request["ProjectionExpression"] = projection
+    return list(query_all(request))
+
+
+def delete_keys(item_keys: Iterable[tuple[str, str]]) -> int:
+    """Delete these items, 25 to a ``BatchWriteItem``, retrying what comes back unprocessed; returns how
+    many. The keys may come from a generator: they are taken 25 at a time."""
+    keys_left, deleted = iter(item_keys), 0
+    while batch := list(islice(keys_left, 25)):
+        pending: dict[str, Any] = {table_name(): [{"DeleteRequest": {"Key": key(pk, sk)}} for pk, sk in batch]}
+        attempt = 0
+        while pending:
+            pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if pending:
+                attempt += 1
+                time.sleep(min(0.05 * 2**attempt, 1.0) * random.random())
+        deleted += len(batch)
+    return deleted
 
 
 # --- transactions -------------------------------------------------------------------------------

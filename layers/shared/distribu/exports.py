@@ -42,25 +42,10 @@ def export_key(company_id: str, kind: str, export_id: str) -> str:
     return f"exports/{company_id}/{kind}/{export_id}.csv"
 
 
-def _query(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every item of a Query, one page at a time."""
-    client = dynamo.dynamodb()
-    while True:
-        response = client.query(**request)
-        for raw in response.get("Items", []):
-            item = dynamo.from_item(raw)
-            assert item is not None
-            yield item
-        start = response.get("LastEvaluatedKey")
-        if not start:
-            return
-        request = {**request, "ExclusiveStartKey": start}
-
-
 def _partition(company_id: str, prefix: str, entity: str) -> Iterator[dict[str, Any]]:
     """Every record of one kind in the company's partition, oldest first (ids sort by creation)."""
-    for item in _query({
-        "TableName": dynamo.table_name(), "ConsistentRead": True,
+    for item in dynamo.query_all({
+        "ConsistentRead": True,
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)}, ":prefix": {"S": prefix}},
     }):
@@ -74,13 +59,13 @@ def _orders(company_id: str, since: str | None, until: str | None,
     ``query`` reads them: a Query request of the company's own order partitions built by the domain (the
     dashboard's filtered orders, :func:`distribu.order_desk.export_query`)."""
     if query is not None:
-        for item in _query(query):
+        for item in dynamo.query_all(query):
             if item.get("entity") == "ORDER":
                 yield item
         return
     low, high = orders._bound(since, "since", end=False), orders._bound(until, "until", end=True)
     request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "IndexName": "GSI1", "ScanIndexForward": True,
+        "IndexName": "GSI1", "ScanIndexForward": True,
         "KeyConditionExpression": "GSI1PK = :pk",
         "ExpressionAttributeValues": {":pk": {"S": keys.listing(company_id, "ORDER")}},
     }
@@ -88,7 +73,7 @@ def _orders(company_id: str, since: str | None, until: str | None,
         request["KeyConditionExpression"] += " AND GSI1SK BETWEEN :low AND :high"
         request["ExpressionAttributeValues"].update({":low": {"S": low or "0"},
                                                      ":high": {"S": (high or "9999") + "#~"}})
-    for item in _query(request):
+    for item in dynamo.query_all(request):
         if item.get("entity") == "ORDER":
             yield item
 

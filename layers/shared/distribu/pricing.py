@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from distribu import audit, clock, dynamo, keys
-from distribu.aws import dynamodb
 from distribu.errors import NotFound
 from distribu.serialize import jsonable
 from distribu.validation import Money
@@ -84,17 +83,7 @@ def delete_override(company_id: str, customer_id: str, product_id: str, actor: a
 def list_overrides(company_id: str, customer_id: str) -> list[dict[str, Any]]:
     """Every override of one customer, with the product's name, SKU and catalog price."""
     pk = keys.company(company_id)
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.price_overrides_prefix(customer_id)}},
-    }
-    items: list[dict[str, Any]] = []
-    while True:
-        response = dynamodb().query(**request)
-        items += [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
-        if "LastEvaluatedKey" not in response:
-            break
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    items = dynamo.query_prefix(pk, keys.price_overrides_prefix(customer_id))
     products: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(items), 100):
         products.update(dynamo.batch_get((pk, keys.product_sk(item["productId"])) for item in items[start:start + 100]))
@@ -107,15 +96,8 @@ def override_keys(company_id: str, customer_id: str, product_ids: list[str]) -> 
 
 
 def delete_overrides_of_product(company_id: str, product_id: str) -> None:
-    client = dynamodb()
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": keys.overrides_of_product(company_id, product_id)}},
-    }
-    while True:
-        response = client.query(**request)
-        for raw in response.get("Items", []):
-            client.delete_item(TableName=dynamo.table_name(), Key={"PK": raw["PK"], "SK": raw["SK"]})
-        if "LastEvaluatedKey" not in response:
-            break
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    """A deleted product's custom prices go with it (found through the product's side of the index)."""
+    overrides = dynamo.query_all({
+        "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk", "ProjectionExpression": "PK, SK",
+        "ExpressionAttributeValues": {":pk": {"S": keys.overrides_of_product(company_id, product_id)}}})
+    dynamo.delete_keys([(item["PK"], item["SK"]) for item in overrides])

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
 
-from distribu import clock, csvformat
+from distribu import clock
 
 MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024  # SES takes 10 MB per message; base64 makes 7 MB into ~9.4 MB
 MAX_PDF_ROWS = 5000

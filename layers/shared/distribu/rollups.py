@@ -299,23 +299,9 @@ REBUILD_ATTEMPTS = 5
 ORDER_ATTRIBUTES = ("id", "entity", "status", "createdAt", "total", "customerId")
 
 
-def _query(request: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    client = dynamo.dynamodb()
-    request = {"TableName": dynamo.table_name(), **request}
-    while True:
-        response = client.query(**request)
-        for raw in response.get("Items", []):
-            item = dynamo.from_item(raw)
-            assert item is not None
-            yield item
-        if not response.get("LastEvaluatedKey"):
-            return
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
 def _orders_between(company_id: str, low: str, high: str) -> Iterable[dict[str, Any]]:
     names = {f"#a{number}": name for number, name in enumerate(ORDER_ATTRIBUTES)}
-    return _query({
+    return dynamo.query_all({
         "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK BETWEEN :low AND :high",
         "ExpressionAttributeValues": {":pk": {"S": keys.listing(company_id, "ORDER")}, ":low": {"S": low},
                                       ":high": {"S": high}},
@@ -333,10 +319,10 @@ def _first_order_month(company_id: str) -> str | None:
 
 
 def _months_with_rollups(company_id: str) -> set[str]:
-    items = _query({"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-                    "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)},
-                                                  ":prefix": {"S": "SALES#M#"}},
-                    "ProjectionExpression": "SK"})
+    items = dynamo.query_all({"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+                              "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)},
+                                                            ":prefix": {"S": "SALES#M#"}},
+                              "ProjectionExpression": "SK"})
     return {item["SK"][len("SALES#M#"):] for item in items}
 
 
@@ -414,7 +400,7 @@ def sales_months(company_id: str, first: str | None = None, last: str | None = N
         condition = "PK = :pk AND SK BETWEEN :low AND :high"
         values = {":pk": {"S": pk}, ":low": {"S": sales_month_sk(first)}, ":high": {"S": sales_month_sk(last)}}
     return {item["month"]: SalesMonth.from_item(item["month"], item)
-            for item in _query({"KeyConditionExpression": condition, "ExpressionAttributeValues": values})}
+            for item in dynamo.query_all({"KeyConditionExpression": condition, "ExpressionAttributeValues": values})}
 
 
 def first_order_day(company_id: str) -> str | None:
@@ -431,9 +417,10 @@ def first_order_day(company_id: str) -> str | None:
 
 def spend_between(company_id: str, sort_key_low: str, sort_key_high: str) -> list[Spend]:
     """Spend items whose sort keys lie in a range (months ``SPEND#M#...`` or days ``SPEND#D#...``)."""
-    items = _query({"KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
-                    "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)},
-                                                  ":low": {"S": sort_key_low}, ":high": {"S": sort_key_high}}})
+    items = dynamo.query_all({"KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
+                              "ExpressionAttributeValues": {":pk": {"S": keys.company(company_id)},
+                                                            ":low": {"S": sort_key_low},
+                                                            ":high": {"S": sort_key_high}}})
     return [Spend.from_item(item["period"], item) for item in items]
 
 
@@ -575,7 +562,7 @@ def rebuild_customer_lifetimes(company_id: str, *, attempts: int = REBUILD_ATTEM
     nothing."""
     pk = keys.company(company_id)
     for attempt in range(attempts):
-        stored = {item["customerId"]: item for item in _query({
+        stored = {item["customerId"]: item for item in dynamo.query_all({
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": "SPEND#C#"}}})}
         computed: dict[str, CustomerLifetime] = {}

@@ -317,17 +317,8 @@ def _changed_meanwhile() -> ValidationError:
 def list_schedules(staff: Staff) -> list[Schedule]:
     """The company's schedules, newest first (one Query of its partition)."""
     staff.require("reports.schedule")
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": keys.company(staff.company_id)},
-                                      ":prefix": {"S": keys.report_schedule_sk("")}}}
-    found: list[Schedule] = []
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        found += [Schedule.from_item(dynamo.from_item(raw) or {}) for raw in response.get("Items", [])]
-        if not response.get("LastEvaluatedKey"):
-            break
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    found = [Schedule.from_item(item)
+             for item in dynamo.query_prefix(keys.company(staff.company_id), keys.report_schedule_sk(""))]
     return sorted(found, key=lambda schedule: (schedule.created_at, schedule.id), reverse=True)
 
 
@@ -460,19 +451,9 @@ class RunSummary:
 def due(now: datetime) -> Iterator[dict[str, Any]]:
     """Everything due at ``now``: active schedules and runs waiting for their retry, oldest first (a Query
     of the due index up to now; its size depends on what is due, not on how many companies there are)."""
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "IndexName": "GSI2", "ScanIndexForward": True,
-        "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK <= :now",
-        "ExpressionAttributeValues": {":pk": {"S": keys.REPORTS_DUE}, ":now": {"S": clock.iso(now) + "#~"}}}
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        for raw in response.get("Items", []):
-            item = dynamo.from_item(raw)
-            if item:
-                yield item
-        if not response.get("LastEvaluatedKey"):
-            return
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    yield from dynamo.query_all({
+        "IndexName": "GSI2", "ScanIndexForward": True, "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK <= :now",
+        "ExpressionAttributeValues": {":pk": {"S": keys.REPORTS_DUE}, ":now": {"S": clock.iso(now) + "#~"}}})
 
 
 _SETTINGS = ("id", "companyId", "name", "reportType", "mode", "format", "cadence", "hour", "dayOfWeek",

@@ -155,28 +155,13 @@ def end(session: Session) -> None:
 
 
 def _sessions_in(index_pk: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": index_pk}},
-        "ProjectionExpression": "PK, SK, contactId, companyId",
-    }
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        found += [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
-        if not response.get("LastEvaluatedKey"):
-            return found
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return list(dynamo.query_all({"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": index_pk}},
+                                  "ProjectionExpression": "PK, SK, contactId, companyId"}))
 
 
 def _delete_all(items: list[dict[str, Any]]) -> int:
-    client = dynamo.dynamodb()
-    for start in range(0, len(items), 25):
-        pending: dict[str, Any] = {dynamo.table_name(): [
-            {"DeleteRequest": {"Key": dynamo.key(item["PK"], item["SK"])}} for item in items[start:start + 25]]}
-        while pending:
-            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    return len(items)
+    return dynamo.delete_keys((item["PK"], item["SK"]) for item in items)
 
 
 def end_customer_sessions(company_id: str, customer_id: str, *, contact_id: str | None = None,

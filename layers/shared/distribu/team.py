@@ -84,19 +84,6 @@ def _problem(field: str, message: str) -> ValidationError:
     return ValidationError("Validation failed.", details=[{"field": field, "message": message}])
 
 
-def _query(pk: str, prefix: str) -> list[dict[str, Any]]:
-    request: dict[str, Any] = {
-        "TableName": dynamo.table_name(), "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}}}
-    found: list[dict[str, Any]] = []
-    while True:
-        response = dynamo.dynamodb().query(**request)
-        found += [dynamo.from_item(raw) or {} for raw in response.get("Items", [])]
-        if not response.get("LastEvaluatedKey"):
-            return found
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
 def _invitation(item: dict[str, Any], company_id: str) -> Invitation:
     return Invitation(item["id"], company_id, item["email"], item["role"], item.get("invitedBy") or "",
                       item["createdAt"], int(item["expiresAt"]))
@@ -104,7 +91,7 @@ def _invitation(item: dict[str, Any], company_id: str) -> Invitation:
 
 def _open_invitations(company_id: str) -> list[Invitation]:
     now = time.time()
-    items = _query(keys.company(company_id), "INVITATION#")
+    items = dynamo.query_prefix(keys.company(company_id), "INVITATION#")
     return sorted((_invitation(item, company_id) for item in items if int(item.get("expiresAt", 0)) > now),
                   key=lambda invitation: invitation.created_at, reverse=True)
 
@@ -158,7 +145,8 @@ def invite(staff: Staff, *, email: str, role: str) -> tuple[Invitation, str]:
         raise ValidationError("Validation failed.", details=problems)
     if dynamo.get(keys.user_pk(email), keys.membership_sk(staff.company_id)):
         raise _problem("email", "This email is already on the team.")
-    replaced = [old for old in _query(keys.company(staff.company_id), "INVITATION#") if old["email"] == email]
+    replaced = [old for old in dynamo.query_prefix(keys.company(staff.company_id), "INVITATION#")
+                if old["email"] == email]
     token = secrets.token_urlsafe(32)
     token_hash = credentials.token_hash(token)
     invitation_id = ids.new_id()
