@@ -12,10 +12,10 @@ from distribu.config import get_settings
 from distribu.errors import BusinessRuleViolation, Conflict
 from distribu.idempotency import AlsoWrite, extra_items
 from distribu.imports.records import (BUSY, DONE, IGNORED, LEASE_SECONDS, PAUSED, SAFETY_SECONDS, STATUS_NAME,
-                                      SUPERSEDED, OutOfTime, Superseded, TimeLeft, actor_map, actor_of, apply_key,
-                                      count_of, derived_id, get_item, import_sk, lease_live, record_failure, to_api,
-                                      update_record)
-from distribu.imports.rules import READ_WINDOW, RULES, Existing, existing_records
+                                      SUPERSEDED, LeasedTurn, OutOfTime, Superseded, TimeLeft, actor_map, actor_of,
+                                      apply_key, count_of, derived_id, get_item, import_sk, lease_live,
+                                      record_failure, to_api, update_record)
+from distribu.imports.rules import READ_WINDOW, Existing, existing_records
 
 CHUNK_ITEMS = dynamo.MAX_TRANSACTION_ITEMS - 1  # the last item of every chunk is the import's checkpoint
 ROW_RETRIES = 5
@@ -127,15 +127,9 @@ def apply(company_id: str, import_id: str, *, owner: str, time_left: TimeLeft = 
         raise
 
 
-class Apply:
+class Apply(LeasedTurn):
     def __init__(self, item: dict[str, Any], owner: str, time_left: TimeLeft) -> None:
-        self.item = item
-        self.company_id = item["companyId"]
-        self.import_id = item["id"]
-        self.kind = item["kind"]
-        self.rules = RULES[self.kind]
-        self.owner = owner
-        self.time_left = time_left
+        super().__init__(item, owner, time_left)
         self.checkpoint = int(item.get("appliedThrough") or 1)
         self.committed = 0  # chunks this worker committed
         self.totals = {"created": count_of(item, "appliedCreated"), "updated": count_of(item, "appliedUpdated"),

@@ -11,9 +11,9 @@ from typing import Any
 from distribu import clock, csvformat, s3files
 from distribu.config import get_settings
 from distribu.imports.records import (BUSY, DONE, IGNORED, LEASE_SECONDS, MAX_BYTES, SAFETY_SECONDS, STATUS_NAME,
-                                      SUPERSEDED, OutOfTime, Superseded, TimeLeft, record_failure, report_key,
-                                      update_record)
-from distribu.imports.rules import READ_WINDOW, RULES, existing_records
+                                      SUPERSEDED, LeasedTurn, OutOfTime, Superseded, TimeLeft, record_failure,
+                                      report_key, update_record)
+from distribu.imports.rules import READ_WINDOW, existing_records
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +60,9 @@ def validate(company_id: str, import_id: str, *, owner: str, time_left: TimeLeft
     return DONE
 
 
-class Preview:
+class Preview(LeasedTurn):
     def __init__(self, item: dict[str, Any], owner: str, time_left: TimeLeft) -> None:
-        self.item = item
-        self.company_id = item["companyId"]
-        self.import_id = item["id"]
-        self.kind = item["kind"]
-        self.rules = RULES[self.kind]
-        self.owner = owner
-        self.time_left = time_left
+        super().__init__(item, owner, time_left)
         self.counts = {"create": 0, "update": 0, "unchanged": 0, "invalid": 0}
         self.inline: list[dict[str, Any]] = []
         self.error_count = 0

@@ -17,6 +17,7 @@ from distribu import audit, clock, csvformat, dynamo, ids, keys, s3files
 from distribu.config import get_settings
 from distribu.errors import ValidationError
 from distribu.idempotency import AlsoWrite, extra_items
+from distribu.imports.rules import RULES, KindRules
 
 logger = logging.getLogger(__name__)
 
@@ -229,6 +230,19 @@ STATUS_NAME = {"#status": "status"}
 
 def lease_live(item: dict[str, Any]) -> bool:
     return bool(item.get("leaseOwner")) and int(item.get("leaseUntil") or 0) >= int(time.time())
+
+
+class LeasedTurn:
+    """A worker's turn on one import whose lease it holds: the record, its kind's rules, and the time left."""
+
+    def __init__(self, item: dict[str, Any], owner: str, time_left: TimeLeft) -> None:
+        self.item = item
+        self.company_id: str = item["companyId"]
+        self.import_id: str = item["id"]
+        self.kind: str = item["kind"]
+        self.rules: KindRules = RULES[self.kind]
+        self.owner = owner
+        self.time_left = time_left
 
 
 def record_failure(company_id: str, import_id: str, owner: str, phase: str, error: BaseException) -> None:
