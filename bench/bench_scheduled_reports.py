@@ -36,8 +36,8 @@ def _idle_schedules(count: int) -> None:
         data = scheduled_reports.check({"reportType": "ORDERS_EXPORT", "format": "csv", "cadence": "DAILY",
                                         "hour": str(number % 24), "recipients": "idle@idle.test"})
         stamp = clock.now_iso()
-        items.append(scheduled_reports._schedule_item(
-            company_id, ids.new_id(), data, next_due_at=scheduled_reports._next_due_iso(data, tomorrow),
+        items.append(scheduled_reports.schedules.schedule_item(
+            company_id, ids.new_id(), data, next_due_at=scheduled_reports.schedules.next_due_iso(data, tomorrow),
             created_at=stamp, updated_at=stamp, version=1, created_by="bench"))
     client = dynamo.dynamodb()
     for start in range(0, len(items), 25):

@@ -243,12 +243,12 @@ def test_a_due_report_is_emailed_with_its_csv_attached_and_audited_as_system(sta
     assert (entry["actorType"], entry["actorId"], entry["actorName"]) == ("SYSTEM", "system", "Scheduled reports")
     assert entry["entityId"] == schedule.id and entry["details"]["dueAt"] == schedule.next_due_at
     assert entry["details"]["file"] == filename
-    from distribu import audit_text
+    from distribu import audit_text, clock
 
     assert audit_text.describe(entry) == \
         "Scheduled reports (system) emailed the report Daily orders export to 2 recipients"
     item = schedule_item(tenant.company_id, schedule.id)
-    assert item["lastRunStatus"] == "SENT" and item["nextDueAt"] == scheduled_reports.clock.iso(due + timedelta(days=1))
+    assert item["lastRunStatus"] == "SENT" and item["nextDueAt"] == clock.iso(due + timedelta(days=1))
     # the same due time again, and a run later the same day: nothing more is sent
     assert scheduled_reports.run_due(due + timedelta(minutes=20)).sent == 0
     assert len(sent_messages(stack)) == 1
@@ -264,10 +264,11 @@ def test_an_edit_saved_over_a_claim_fails_and_a_schedule_never_sticks_to_a_sent_
     read_before_the_run = scheduled_reports.get_schedule(staff, schedule.id)
     assert scheduled_reports.run_due(due + timedelta(minutes=1)).sent == 1
     with pytest.raises(ValidationError, match="changed or deleted meanwhile"):
-        scheduled_reports._replace(staff, read_before_the_run, {**schedule_item(tenant.company_id, schedule.id),
-                                                                 "version": read_before_the_run.version},
-                                   scheduled_reports.check(read_before_the_run.form_values()),
-                                   due, "ScheduledReportUpdated")
+        scheduled_reports.schedules._replace(staff, read_before_the_run,
+                                             {**schedule_item(tenant.company_id, schedule.id),
+                                              "version": read_before_the_run.version},
+                                             scheduled_reports.check(read_before_the_run.form_values()),
+                                             due, "ScheduledReportUpdated")
     # Were the sent due time put back all the same, the runner sends nothing and moves the schedule on.
     factories.make_report_due(tenant.company_id, schedule.id, schedule.next_due_at)
     summary = scheduled_reports.run_due(due + timedelta(minutes=20))
