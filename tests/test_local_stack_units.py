@@ -1,4 +1,5 @@
-"""The local stack's parts that decide things: pipe filters, routing, partial batches, moto's transaction fix."""
+"""The local stack's parts that decide things: pipe filters, routing, partial batches, moto's transaction and
+Query fixes."""
 
 from __future__ import annotations
 
@@ -216,3 +217,88 @@ def test_moto_transactions_roll_back_in_place_and_keep_the_stream_readable() -> 
     finally:
         if installed:
             motofixes.uninstall()
+
+
+def _query_table(dynamodb) -> None:
+    """A table shaped like ours (PK/SK, GSI1 with GSI1PK/GSI1SK), with a small partition, a large one and
+    items of several kinds, some on the index."""
+    dynamodb.create_table(
+        TableName="q", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"}
+                              for name in ("PK", "SK", "GSI1PK", "GSI1SK")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{"IndexName": "GSI1", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                                               {"AttributeName": "GSI1SK", "KeyType": "RANGE"}]}])
+    for company, count in (("C#small", 40), ("C#large", 400)):
+        for number in range(count):
+            kind = ("AUDIT", "PRODUCT", "SKU")[number % 3]
+            item = {"PK": {"S": company}, "SK": {"S": f"{kind}#{number:04d}"}, "n": {"N": str(number)}}
+            if kind == "PRODUCT":
+                item |= {"GSI1PK": {"S": f"{company}#PRODUCT"}, "GSI1SK": {"S": f"{number % 7}#{number:04d}"}}
+            dynamodb.put_item(TableName="q", Item=item)
+
+
+QUERIES = [
+    {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "ScanIndexForward": False, "Limit": 4,
+     "ExpressionAttributeValues": {":pk": {"S": "C#small"}, ":prefix": {"S": "AUDIT#"}}},
+    {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 7, "ProjectionExpression": "SK",
+     "ExpressionAttributeValues": {":pk": {"S": "C#large"}, ":prefix": {"S": "PRODUCT#"}}},
+    {"KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high", "Limit": 5,
+     "ExpressionAttributeValues": {":pk": {"S": "C#large"}, ":low": {"S": "AUDIT#0100"},
+                                   ":high": {"S": "PRODUCT#0050"}}},
+    {"KeyConditionExpression": "PK = :pk AND SK > :after", "Limit": 9, "ScanIndexForward": False,
+     "FilterExpression": "n > :n", "ExpressionAttributeValues": {":pk": {"S": "C#large"}, ":after": {"S": "SKU#0300"},
+                                                                ":n": {"N": "350"}}},
+    {"KeyConditionExpression": "PK = :pk", "Limit": 11, "ExpressionAttributeValues": {":pk": {"S": "C#small"}}},
+    {"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": {":pk": {"S": "C#nobody"}}},
+    {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk", "Limit": 6,
+     "ExpressionAttributeValues": {":pk": {"S": "C#large#PRODUCT"}}},
+    {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :day)", "Limit": 5,
+     "ScanIndexForward": False, "ExpressionAttributeValues": {":pk": {"S": "C#large#PRODUCT"}, ":day": {"S": "3#"}}},
+]
+
+
+def _every_page(dynamodb, query: dict) -> list[dict]:
+    pages, request = [], {"TableName": "q", **query}
+    while True:
+        page = dynamodb.query(**request)
+        pages.append({name: page.get(name) for name in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")})
+        if not page.get("LastEvaluatedKey"):
+            return pages
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_moto_queries_answer_the_same_with_the_query_fix_at_the_cost_of_the_partition(monkeypatch) -> None:
+    import boto3
+    from moto import mock_aws
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    comparisons = []
+    real_less_than = DynamoType.__lt__
+
+    def counted_less_than(self, other):
+        comparisons.append(1)
+        return real_less_than(self, other)
+
+    monkeypatch.setattr(DynamoType, "__lt__", counted_less_than)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        _query_table(dynamodb)
+        assert motofixes.install(), "the fixes were left installed by an earlier test"
+        try:
+            fixed = [_every_page(dynamodb, query) for query in QUERIES]
+            comparisons.clear()
+            dynamodb.query(TableName="q", **QUERIES[0])
+            fixed_cost = len(comparisons)
+        finally:
+            motofixes.uninstall()
+        as_moto_answers = [_every_page(dynamodb, query) for query in QUERIES]
+        comparisons.clear()
+        dynamodb.query(TableName="q", **QUERIES[0])
+        moto_cost = len(comparisons)
+    assert fixed == as_moto_answers
+    assert sum(len(page["Items"]) for pages in fixed for page in pages) > 300  # the queries found something
+    assert [len(pages) for pages in fixed][:3] == [4, 20, 24]  # and paged
+    # The 14 audit entries of the small partition cost a few comparisons; moto alone sorts all 440 items.
+    assert fixed_cost < 40 < 2000 < moto_cost
