@@ -214,7 +214,7 @@ def test_the_detail_shows_lines_po_notes_ship_to_customer_timeline_and_allowed_m
     assert page.status == 200
     text = page.text
     assert f"Order {_code(order)} Submitted" in text
-    for expected in ("NW-4401", "Leave at dock 3", "12 Harbour Road", "Portland, OR", "Northwind Traders",
+    for expected in ("NW-4401", "Leave at dock 3", "12 Harbour Road", "Portland, OR 97209", "Northwind Traders",
                      "buyer@northwind.test", "FAS-HB-08", "Hex Bolt M8", "$12.00", "$120.00", "Source API"):
         assert expected in text, expected
     timeline = [" ".join(li.get_text(" ").split()) for li in page.soup.select("ol.timeline li")]

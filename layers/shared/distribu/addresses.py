@@ -70,11 +70,29 @@ def snapshot(address: Mapping[str, Any]) -> dict[str, str]:
     return {name: address[name] for name in FIELDS if address.get(name)}
 
 
-def one_line(address: Mapping[str, Any]) -> str:
+# Countries that write the city first, then the region and the postal code ("Portland, OR 97209").
+_CITY_FIRST = {"us", "usa", "u.s.", "u.s.a.", "united states", "united states of america", "ca", "canada", "au",
+               "australia"}
+
+
+def locality(address: Mapping[str, Any]) -> str:
+    """The city line as the address's country writes it: "Portland, OR 97209" in the US, Canada and
+    Australia; "10115 Berlin" elsewhere, with a region after a comma ("20121 Milano, MI")."""
+    city, region, postal = address.get("city"), address.get("region"), address.get("postalCode")
+    if str(address.get("country") or "").strip().lower() in _CITY_FIRST:
+        return " ".join(part for part in (", ".join(part for part in (city, region) if part), postal) if part)
+    return ", ".join(part for part in (" ".join(part for part in (postal, city) if part), region) if part)
+
+
+def lines(address: Mapping[str, Any], *, phone: bool = True) -> list[str]:
+    """An address as printed, a line each (every page, the invoice and the emails use this one format)."""
     parts = [address.get("name"), address.get("company"), address.get("line1"), address.get("line2"),
-             " ".join(part for part in (address.get("postalCode"), address.get("city")) if part),
-             address.get("region"), address.get("country")]
-    return ", ".join(part for part in parts if part)
+             locality(address), address.get("country"), address.get("phone") if phone else None]
+    return [str(part).strip() for part in parts if part and str(part).strip()]
+
+
+def one_line(address: Mapping[str, Any]) -> str:
+    return ", ".join(lines(address, phone=False))
 
 
 def _change(company_id: str, customer_id: str, actor: audit.Actor, action: str,

@@ -125,12 +125,9 @@ def _bill_to(bill_to: dict[str, Any] | None) -> list[str]:
 def _ship_to(address: dict[str, Any] | None) -> list[str]:
     if not address:
         return ["No shipping address given"]
-    city_line = " ".join(part for part in (
-        ", ".join(part for part in (address.get("city"), address.get("region")) if part),
-        address.get("postalCode")) if part)
-    lines = [address.get("name"), address.get("company"), address.get("line1"), address.get("line2"),
-             city_line, address.get("country"), address.get("phone")]
-    return [str(line).strip() for line in lines if line and str(line).strip()]
+    from distribu import addresses
+
+    return addresses.lines(address)
 
 
 def build_invoice(*, company_name: str, order: dict[str, Any], bill_to: dict[str, Any] | None,

@@ -71,7 +71,15 @@ def percent(value: Any, places: int = 1) -> str:
     return f"{'+' if amount > 0 else ''}{amount:.{places}f}%"
 
 
-FILTERS = {"money": money, "number": number, "date": date, "datetime": datetime_, "percent": percent}
+def address_lines(address: Any) -> list[str]:
+    """``addresses.lines``: one format for every address a page shows."""
+    from distribu import addresses
+
+    return addresses.lines(address or {})
+
+
+FILTERS = {"money": money, "number": number, "date": date, "datetime": datetime_, "percent": percent,
+           "address_lines": address_lines}
 
 
 SOURCES_FILE = "SOURCES"
