@@ -42,7 +42,9 @@ def reset_caches(*, clients: bool = True) -> None:
 
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    """Fresh moto account with every table, queue and bucket of template.yaml.
+    """Fresh moto account with every table, queue and bucket of template.yaml, with the local stack's fixes to
+    moto (``distribu_local.motofixes``: transactions and Queries cost what they touch, with the same results),
+    so the suite runs the moto the local stack runs.
 
     Clients cached by the domain package survive from test to test: moto intercepts them whichever
     ``mock_aws`` is active, and each one starts with empty backends.
@@ -56,6 +58,9 @@ def template_stack() -> Iterator[Stack]:
     """What the ``stack`` fixture gives, for fixtures of a wider scope (a module whose tests share data)."""
     from moto import mock_aws
 
+    from distribu_local import motofixes
+
+    installed = motofixes.install()
     with mock_aws():
         built = Stack(TEMPLATE, parameters={"SessionSecret": "test-session-secret-0123456789abcdef"})
         built.create_resources(SESSION)
@@ -69,6 +74,8 @@ def template_stack() -> Iterator[Stack]:
             os.environ.clear()
             os.environ.update(saved)
             reset_caches(clients=False)
+            if installed:
+                motofixes.uninstall()
 
 
 @dataclass

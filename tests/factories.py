@@ -38,6 +38,26 @@ def staff_actor() -> Any:
     return audit.Actor("USER", "tests", "Test staff")
 
 
+def api_customer(tenant: Tenant, **body: Any) -> dict[str, Any]:
+    """A customer created through ``POST /api/v1/customers`` with the tenant's key (the API's view of it)."""
+    from tests.conftest import call_api
+
+    response = call_api("POST", "/api/v1/customers", key=tenant.key,
+                        json_body={"email": "buyer@northwind.test", "name": "Northwind", **body})
+    assert response.status == 201, response.body
+    return response.body["data"]
+
+
+def api_product(tenant: Tenant, sku: str = "W-1", price: float = 10, stock: int = 100) -> dict[str, Any]:
+    """A product created through ``POST /api/v1/products`` with the tenant's key (the API's view of it)."""
+    from tests.conftest import call_api
+
+    response = call_api("POST", "/api/v1/products", key=tenant.key,
+                        json_body={"name": f"Widget {sku}", "sku": sku, "price": price, "stock": stock})
+    assert response.status == 201, response.body
+    return response.body["data"]
+
+
 def product(company_id: str, name: str = "Widget Blue", *, price: str | Decimal = "8.50", stock: int = 42,
             **fields: Any) -> dict[str, Any]:
     from distribu import catalog
@@ -177,6 +197,22 @@ def png_bytes(size: int = 0) -> bytes:
 
     image = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/eL9GtQAAAABJRU5ErkJggg==")
     return image + b"\0" * max(0, size - len(image))
+
+
+def gradient_png(width: int = 240, height: int = 160) -> bytes:
+    """A real PNG (a coloured gradient), made without an imaging library: a picture a person can see."""
+    import struct
+    import zlib
+
+    rows = b"".join(b"\0" + bytes(value for x in range(width)
+                                  for value in (40 + x * 200 // width, 90 + y * 120 // height, 200))
+                    for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def jpeg_bytes() -> bytes:

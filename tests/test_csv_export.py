@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Tenant, call_api, make_tenant
-from tests.test_csv_import import (all_items, apply, client, preview, run_cli,  # noqa: F401 - fixture
-                                   transactions_at_the_cost_of_their_items)
+from tests.csv_import_driver import all_items, apply, client, preview, run_cli
 
 
 def export(tenant: Tenant, kind: str, **options: Any) -> tuple[dict[str, Any], list[list[str]]]:

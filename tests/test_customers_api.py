@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests import factories
 from tests.conftest import Tenant, call_api
 
 
-def create_customer(tenant: Tenant, **body):
-    response = call_api("POST", "/api/v1/customers", key=tenant.key,
-                        json_body={"email": "buyer@northwind.test", "name": "Northwind", **body})
-    assert response.status == 201, response.body
-    return response.body["data"]
-
-
-def create_product(tenant: Tenant, sku: str = "W-1", price: float = 10, stock: int = 100):
-    return call_api("POST", "/api/v1/products", key=tenant.key,
-                    json_body={"name": f"Widget {sku}", "sku": sku, "price": price, "stock": stock}).body["data"]
-
-
 def test_create_normalises_email_and_returns_the_documented_shape(tenant: Tenant) -> None:
-    customer = create_customer(tenant, email="  Buyer@NorthWind.TEST ", creditLimit=5000, taxRateOverride=0.0825)
+    customer = factories.api_customer(tenant, email="  Buyer@NorthWind.TEST ", creditLimit=5000, taxRateOverride=0.0825)
     assert set(customer) == {"id", "email", "name", "status", "notes", "creditLimit", "taxRateOverride",
                              "emailVerified", "createdAt", "updatedAt"}
     assert customer["email"] == "buyer@northwind.test" and customer["status"] == "ACTIVE"
@@ -30,7 +19,7 @@ def test_create_normalises_email_and_returns_the_documented_shape(tenant: Tenant
 
 
 def test_duplicate_email_is_409_whatever_the_case(tenant: Tenant) -> None:
-    create_customer(tenant)
+    factories.api_customer(tenant)
     response = call_api("POST", "/api/v1/customers", key=tenant.key, json_body={"email": "BUYER@northwind.test"})
     assert response.status == 409 and response.body == {"error": "A customer with this email already exists."}
 
@@ -52,11 +41,11 @@ def test_invalid_customer_is_400_naming_the_field(tenant: Tenant, body, field) -
 def test_patch_moves_the_email_guard_and_audits(tenant: Tenant) -> None:
     from distribu import audit
 
-    first = create_customer(tenant)
+    first = factories.api_customer(tenant)
     moved = call_api("PATCH", f"/api/v1/customers/{first['id']}", key=tenant.key,
                      json_body={"email": "orders@northwind.test", "notes": "Net 30"})
     assert moved.status == 200 and moved.body["data"]["email"] == "orders@northwind.test"
-    create_customer(tenant, email="buyer@northwind.test")  # the old email is free again
+    factories.api_customer(tenant, email="buyer@northwind.test")  # the old email is free again
     clash = call_api("PATCH", f"/api/v1/customers/{first['id']}", key=tenant.key,
                      json_body={"email": "buyer@northwind.test"})
     assert clash.status == 409
@@ -67,8 +56,8 @@ def test_patch_moves_the_email_guard_and_audits(tenant: Tenant) -> None:
 
 
 def test_list_filters_and_search(tenant: Tenant) -> None:
-    create_customer(tenant, email="a@alpha.test", name="Alpha Foods")
-    create_customer(tenant, email="b@beta.test", name="Beta Bakery", status="BLOCKED")
+    factories.api_customer(tenant, email="a@alpha.test", name="Alpha Foods")
+    factories.api_customer(tenant, email="b@beta.test", name="Beta Bakery", status="BLOCKED")
     names = lambda **q: sorted(c["name"] for c in call_api("GET", "/api/v1/customers", key=tenant.key, query=q).body["data"])
     assert names(status="BLOCKED") == ["Beta Bakery"]
     assert names(search="ALPHA") == ["Alpha Foods"]
@@ -80,7 +69,7 @@ def test_customer_writes_emit_outbox_events(tenant: Tenant) -> None:
 
     from distribu import dynamo, keys
 
-    customer = create_customer(tenant)
+    customer = factories.api_customer(tenant)
     call_api("PATCH", f"/api/v1/customers/{customer['id']}", key=tenant.key, json_body={"name": "NW"})
     response = dynamo.dynamodb().query(
         TableName=dynamo.table_name(), KeyConditionExpression="PK = :pk AND begins_with(SK, :e)",
@@ -94,8 +83,8 @@ def test_customer_writes_emit_outbox_events(tenant: Tenant) -> None:
 def test_price_overrides_set_list_delete(tenant: Tenant) -> None:
     from distribu import audit
 
-    customer = create_customer(tenant)
-    product = create_product(tenant, price=20)
+    customer = factories.api_customer(tenant)
+    product = factories.api_product(tenant, price=20)
     put = call_api("PUT", f"/api/v1/customers/{customer['id']}/prices/{product['id']}", key=tenant.key,
                    json_body={"price": 17})
     assert put.status == 200 and put.body["data"]["price"] == 17
@@ -113,8 +102,8 @@ def test_price_overrides_set_list_delete(tenant: Tenant) -> None:
 
 
 def test_override_needs_existing_customer_and_product(tenant: Tenant) -> None:
-    customer = create_customer(tenant)
-    product = create_product(tenant)
+    customer = factories.api_customer(tenant)
+    product = factories.api_product(tenant)
     assert call_api("PUT", f"/api/v1/customers/missing/prices/{product['id']}", key=tenant.key,
                     json_body={"price": 1}).body == {"error": "Customer not found."}
     assert call_api("PUT", f"/api/v1/customers/{customer['id']}/prices/missing", key=tenant.key,
@@ -127,8 +116,8 @@ def test_override_needs_existing_customer_and_product(tenant: Tenant) -> None:
 def test_deleting_a_product_leaves_no_override_behind(tenant: Tenant) -> None:
     from distribu import dynamo, keys
 
-    customers = [create_customer(tenant, email=f"c{n}@x.test") for n in range(3)]
-    product = create_product(tenant)
+    customers = [factories.api_customer(tenant, email=f"c{n}@x.test") for n in range(3)]
+    product = factories.api_product(tenant)
     for customer in customers:
         call_api("PUT", f"/api/v1/customers/{customer['id']}/prices/{product['id']}", key=tenant.key,
                  json_body={"price": 5})

@@ -16,17 +16,10 @@ from typing import Any, Iterator
 
 import pytest
 
+from tests.local_stack_driver import free_port
 from tests.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

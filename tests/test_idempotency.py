@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from tests import factories
 from tests.conftest import Tenant, call_api
-from tests.test_customers_api import create_customer, create_product
 
 
 def test_retry_replays_the_first_response_and_creates_once(tenant: Tenant) -> None:
-    customer = create_customer(tenant)
-    product = create_product(tenant, stock=10)
+    customer = factories.api_customer(tenant)
+    product = factories.api_product(tenant, stock=10)
     body = {"customerId": customer["id"], "items": [{"productId": product["id"], "quantity": 2}]}
     first = call_api("POST", "/api/v1/orders", key=tenant.key, json_body=body, headers={"idempotency-key": "order-1"})
     second = call_api("POST", "/api/v1/orders", key=tenant.key, json_body=body, headers={"idempotency-key": "order-1"})
@@ -43,8 +43,8 @@ def test_retry_while_in_flight_is_409(tenant: Tenant) -> None:
 
 def test_a_failed_request_releases_the_key(tenant: Tenant) -> None:
     headers = {"idempotency-key": "fix-and-retry"}
-    customer = create_customer(tenant)
-    product = create_product(tenant, stock=1)
+    customer = factories.api_customer(tenant)
+    product = factories.api_product(tenant, stock=1)
     body = {"customerId": customer["id"], "items": [{"productId": product["id"], "quantity": 2}]}
     assert call_api("POST", "/api/v1/orders", key=tenant.key, headers=headers, json_body=body).status == 422
     call_api("PATCH", f"/api/v1/products/{product['id']}", key=tenant.key, json_body={"stock": 5})
@@ -52,7 +52,7 @@ def test_a_failed_request_releases_the_key(tenant: Tenant) -> None:
 
 
 def test_patch_no_op_is_recorded_too(tenant: Tenant) -> None:
-    product = create_product(tenant)
+    product = factories.api_product(tenant)
     headers = {"idempotency-key": "noop"}
     path = f"/api/v1/products/{product['id']}"
     first = call_api("PATCH", path, key=tenant.key, headers=headers, json_body={"stock": 100})

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
+from tests import factories
 from tests.conftest import Tenant, call_api
-from tests.test_customers_api import create_customer, create_product
 
 
 @pytest.fixture
 def shop(tenant: Tenant):
-    customer = create_customer(tenant)
-    products = [create_product(tenant, sku=f"S-{n}", price=p, stock=s)
+    customer = factories.api_customer(tenant)
+    products = [factories.api_product(tenant, sku=f"S-{n}", price=p, stock=s)
                 for n, (p, s) in enumerate([(8.5, 10), (2.25, 5), (100, 1)])]
     return {"customer": customer, "products": products}
 
@@ -177,7 +177,7 @@ def test_dashboard_orders_emit_no_order_created(tenant: Tenant, shop) -> None:
 
 
 def test_list_filters_and_pagination(tenant: Tenant, shop) -> None:
-    other = create_customer(tenant, email="other@x.test")
+    other = factories.api_customer(tenant, email="other@x.test")
     ids = []
     for n in range(4):
         body = order_body(shop, 1) if n % 2 == 0 else {**order_body(shop, 1), "customerId": other["id"]}

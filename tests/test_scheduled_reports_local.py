@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.test_local_stack import Running, wait_for
+from tests.local_stack_driver import Running, wait_for
 
 
 class FastSchedules(Running):

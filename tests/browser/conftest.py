@@ -144,3 +144,15 @@ def shots(page: Any, request: pytest.FixtureRequest) -> Shots:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{time.time_ns() % 10**10}"
+
+
+def sign_in_staff(page: Any, stack: RunningStack, email: str | None = None, password: str | None = None) -> None:
+    """Sign in on the dashboard's login page (the demo owner unless told otherwise) and wait for the top bar,
+    which every role sees."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{stack.url}/login")
+    page.get_by_label("Email").fill(email or stack.demo["ownerEmail"])
+    page.get_by_label("Password").fill(password or stack.demo["ownerPassword"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("link", name="Inventory", exact=True)).to_be_visible()

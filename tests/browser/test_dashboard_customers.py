@@ -8,21 +8,13 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import RunningStack, Shots, unique
+from tests.browser.conftest import RunningStack, Shots, sign_in_staff, unique
 
 BUYER_PASSWORD = "buyer-password-1"
 
 
-def staff_sign_in(page: Page, stack: RunningStack) -> None:
-    page.goto(f"{stack.url}/login")
-    page.get_by_label("Email").fill(stack.demo["ownerEmail"])
-    page.get_by_label("Password").fill(stack.demo["ownerPassword"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Customers")).to_be_visible()
-
-
 def test_the_customers_list_and_a_customers_page(page: Page, local_stack: RunningStack, shots: Shots) -> None:
-    staff_sign_in(page, local_stack)
+    sign_in_staff(page, local_stack)
     page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Add customer"))).to_have_count(0)
@@ -54,7 +46,7 @@ def test_blocking_a_customer_ends_its_storefront_session(page: Page, browser: An
         expect(buyer.get_by_role("heading", name="Catalog")).to_be_visible()
         buyer.screenshot(path=str(shots.folder / "00-buyer-signed-in.png"), full_page=True)
 
-        staff_sign_in(page, local_stack)
+        sign_in_staff(page, local_stack)
         page.goto(f"{local_stack.url}/dashboard/customers?q={email}")
         page.get_by_role("link", name="Soon Blocked Ltd").click()
         expect(page.locator("h1")).to_contain_text("Active")

@@ -4,36 +4,14 @@ buyer sees it on the storefront's product page and catalog."""
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import RunningStack, Shots, unique
+from tests import factories
+from tests.browser.conftest import RunningStack, Shots, sign_in_staff, unique
 
 WRONG_TYPE = "Only JPG, PNG, WebP, and AVIF images are allowed."
-
-
-def gradient_png(width: int = 240, height: int = 160) -> bytes:
-    """A real PNG (a coloured gradient), made without an imaging library."""
-    rows = b"".join(b"\0" + bytes(value for x in range(width)
-                                  for value in (40 + x * 200 // width, 90 + y * 120 // height, 200))
-                    for y in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-def sign_in_staff(page: Page, stack: RunningStack) -> None:
-    page.goto(f"{stack.url}/login")
-    page.get_by_label("Email").fill(stack.demo["ownerEmail"])
-    page.get_by_label("Password").fill(stack.demo["ownerPassword"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{stack.url}/dashboard")
 
 
 def test_upload_an_image_with_preview_and_see_it_on_the_storefront(page: Page, local_stack: RunningStack,
@@ -57,7 +35,7 @@ def test_upload_an_image_with_preview_and_see_it_on_the_storefront(page: Page, l
 
     # a PNG named .jpg is previewed and accepted (its bytes decide)
     photo = tmp_path / "crate.jpg"
-    photo.write_bytes(gradient_png())
+    photo.write_bytes(factories.gradient_png())
     page.get_by_label("Product image").set_input_files(str(photo))
     expect(page.locator("#image-preview")).to_be_visible()
     expect(page.locator("#image-problem")).to_be_hidden()
@@ -112,7 +90,7 @@ def test_without_javascript_the_plain_form_posts_to_s3_and_comes_back(browser, l
         expect(page.locator("#image-error")).to_have_text(WRONG_TYPE)
         shots("wrong-file-refused-by-the-server")
         photo = tmp_path / "box.png"
-        photo.write_bytes(gradient_png(120, 120))
+        photo.write_bytes(factories.gradient_png(120, 120))
         page.get_by_label("Product image").set_input_files(str(photo))
         page.get_by_role("button", name="Save image").click()
         expect(page.get_by_text("The image is saved")).to_be_visible()

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import RunningStack, Shots, unique
-from tests.browser.test_dashboard_images import sign_in_staff
+from tests.browser.conftest import RunningStack, Shots, sign_in_staff, unique
 
 HEADER = "sku,name,description,category,unit,price,stock,isActive"
 

@@ -11,18 +11,10 @@ from typing import Any, Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import RunningStack, Shots, unique
+from tests.browser.conftest import RunningStack, Shots, sign_in_staff, unique
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-
-
-def staff_sign_in(page: Page, stack: RunningStack, email: str | None = None, password: str | None = None) -> None:
-    page.goto(f"{stack.url}/login")
-    page.get_by_label("Email").fill(email or stack.demo["ownerEmail"])
-    page.get_by_label("Password").fill(password or stack.demo["ownerPassword"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Inventory", exact=True)).to_be_visible()
 
 
 def page_width(page: Page) -> int:
@@ -80,7 +72,7 @@ PAGES: dict[str, Callable[[Page, RunningStack], None]] = {
 @pytest.mark.parametrize("name", list(PAGES))
 def test_the_page_fits_a_phone_and_a_desktop(name: str, page: Page, local_stack: RunningStack,
                                              shots: Shots) -> None:
-    staff_sign_in(page, local_stack)
+    sign_in_staff(page, local_stack)
     for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(viewport)
         PAGES[name](page, local_stack)
@@ -93,7 +85,7 @@ def test_the_phone_layouts_hold_their_pieces(page: Page, local_stack: RunningSta
     """What the visual review found, held: on a phone the orders' export buttons stack inside the page, the
     inventory's product names keep a readable width, the chart's labels do not overlap, and the custom price
     form's button sits level with its inputs."""
-    staff_sign_in(page, local_stack)
+    sign_in_staff(page, local_stack)
     page.set_viewport_size(PHONE)
 
     open_orders(page, local_stack)
@@ -140,7 +132,7 @@ def test_the_phone_layouts_hold_their_pieces(page: Page, local_stack: RunningSta
 def test_a_members_top_bar_offers_their_profile_not_settings(page: Page, browser: Any, local_stack: RunningStack,
                                                             shots: Shots) -> None:
     email = f"{unique('member')}@demo.test"
-    staff_sign_in(page, local_stack)
+    sign_in_staff(page, local_stack)
     page.goto(f"{local_stack.url}/dashboard/settings/team")
     page.get_by_label("Email").fill(email)
     page.locator("form", has=page.get_by_label("Email")).get_by_role("button").click()

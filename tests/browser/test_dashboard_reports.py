@@ -12,15 +12,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import RunningStack, Shots
-
-
-def sign_in_as_owner(page: Page, stack: RunningStack) -> None:
-    page.goto(f"{stack.url}/login")
-    page.get_by_label("Email").fill(stack.demo.get("ownerEmail", "owner@demo.test"))
-    page.get_by_label("Password").fill(stack.demo.get("ownerPassword", "demo-password-1"))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Reports")).to_be_visible()
+from tests.browser.conftest import RunningStack, Shots, sign_in_staff
 
 
 def wait_for_revenue(page: Page, stack: RunningStack) -> None:
@@ -35,7 +27,7 @@ def wait_for_revenue(page: Page, stack: RunningStack) -> None:
 
 
 def test_reports_chart_preset_and_csv_download(page: Page, local_stack: RunningStack, shots: Shots) -> None:
-    sign_in_as_owner(page, local_stack)
+    sign_in_staff(page, local_stack)
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Reports"))).to_be_visible()
     wait_for_revenue(page, local_stack)

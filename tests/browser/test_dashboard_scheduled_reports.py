@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import RunningStack, Shots
+from tests.browser.conftest import RunningStack, Shots, sign_in_staff
 
 
 def test_schedule_a_report_pause_and_resume(page: Page, local_stack: RunningStack, shots: Shots) -> None:
-    demo = local_stack.demo
-    page.goto(local_stack.url + "/login")
-    page.get_by_label("Email").fill(demo["ownerEmail"])
-    page.get_by_label("Password").fill(demo["ownerPassword"])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard")
+    sign_in_staff(page, local_stack)
 
     page.goto(local_stack.url + "/dashboard/reports/scheduled")
     expect(page.get_by_role("heading", name="Scheduled reports")).to_be_visible()

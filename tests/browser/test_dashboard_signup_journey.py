@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests import factories
 from tests.browser.conftest import RunningStack, Shots, unique
-from tests.browser.test_dashboard_images import gradient_png
 
 
 def test_sign_up_add_a_product_with_an_image_and_see_it_on_the_storefront(page: Page, local_stack: RunningStack,
@@ -62,7 +62,7 @@ def test_sign_up_add_a_product_with_an_image_and_see_it_on_the_storefront(page: 
     expect(page).to_have_url(f"{local_stack.url}/dashboard/inventory/{product_id}/image")
     expect(page.get_by_text("No image yet")).to_be_visible()
     photo = tmp_path / "journey-crate.png"
-    photo.write_bytes(gradient_png(200, 140))
+    photo.write_bytes(factories.gradient_png(200, 140))
     page.get_by_label("Product image").set_input_files(str(photo))
     expect(page.locator("#image-preview")).to_be_visible()
     page.get_by_role("button", name="Save image").click()
