@@ -240,6 +240,30 @@ def test_the_owner_deletes_the_company_and_everyone_is_signed_out(owner: Browser
     assert all(_stored(bucket, key) for bucket, key in files[other_tenant.company_id])
 
 
+def test_a_company_is_deleted_even_when_s3_fails_to_delete_its_files(owner: Browser, tenant: factories.Tenant,
+                                                                    monkeypatch, caplog) -> None:
+    from botocore.exceptions import ClientError
+
+    from distribu.aws import client
+    from distribu.errors import NotFound
+
+    product = factories.product(tenant.company_id)
+    stored = _company_files(tenant.company_id, product["id"])
+
+    def s3_is_down(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "Please reduce your request rate."}},
+                          "DeleteObjects")
+
+    monkeypatch.setattr(client("s3"), "delete_objects", s3_is_down)
+    owner.get(DELETE)
+    deleted = owner.post(DELETE, {"confirmation": "Acme Distributors"})
+    assert deleted.status == 303 and deleted.location == "/login"
+    with pytest.raises(NotFound):
+        _company(tenant.company_id)
+    assert all(_stored(bucket, key) for bucket, key in stored)  # left behind, and said so in the log
+    assert "Could not delete the files of a deleted company" in caplog.text
+
+
 def test_an_admin_cannot_delete_the_company(tenant: factories.Tenant, stack) -> None:
     factories.staff_member(tenant.company_id, ADMIN_EMAIL, role="ADMIN")
     admin = signed_in(stack, ADMIN_EMAIL)

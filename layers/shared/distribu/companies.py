@@ -339,8 +339,8 @@ def delete_company(staff: Staff, *, confirmation: str) -> Deleted:
     key_hashes = _api_key_hashes(staff.company_id)
     invitations = dynamo.query_prefix(keys.company(staff.company_id), "INVITATION#")
     dynamo.delete_keys([(keys.api_key_pk(key_hash), keys.API_KEY_SK) for key_hash in key_hashes]
-                 + [(keys.invitation_pk(invitation["tokenHash"]), keys.invitation_sk(staff.company_id))
-                    for invitation in invitations if invitation.get("tokenHash")])
+                       + [(keys.invitation_pk(invitation["tokenHash"]), keys.invitation_sk(staff.company_id))
+                          for invitation in invitations if invitation.get("tokenHash")])
     memberships = [dynamo.delete(keys.user_pk(member["email"]), keys.membership_sk(staff.company_id))
                    for member in team]
     try:
@@ -356,9 +356,7 @@ def delete_company(staff: Staff, *, confirmation: str) -> Deleted:
     for member in team:
         sessions.end_user_sessions(member["userId"], company_id=staff.company_id)
     erased = _erase_partition(staff.company_id)
-    from distribu import s3files  # only a deletion needs it (csv and io stay out of every page's cold start)
-
-    files = sum(s3files.delete_prefix(bucket, prefix) for bucket, prefix in company_files(staff.company_id))
+    files = _erase_files(staff.company_id)
     logger.warning("Company deleted", extra={"companyId": company.id, "slug": company.slug, "by": staff.user_id,
                                              "members": len(team), "apiKeys": len(key_hashes), "records": erased,
                                              "files": files})
@@ -372,6 +370,21 @@ def company_files(company_id: str) -> list[tuple[str, str]]:
     return [(settings.images_bucket, f"images/{company_id}/"), (settings.images_bucket, f"uploads/{company_id}/"),
             (settings.imports_bucket, f"imports/{company_id}/"), (settings.imports_bucket, f"reports/{company_id}/"),
             (settings.imports_bucket, f"exports/{company_id}/")]
+
+
+def _erase_files(company_id: str) -> int:
+    """Delete the company's files; returns how many. The company is gone by now, so a prefix S3 fails on is
+    logged (with what to delete by hand) rather than turned into an error page."""
+    from distribu import s3files  # only a deletion needs it (csv and io stay out of every page's cold start)
+
+    deleted = 0
+    for bucket, prefix in company_files(company_id):
+        try:
+            deleted += s3files.delete_prefix(bucket, prefix)
+        except Exception:  # noqa: BLE001 - see the docstring
+            logger.exception("Could not delete the files of a deleted company", extra={"bucket": bucket,
+                                                                                      "prefix": prefix})
+    return deleted
 
 
 def _erase_partition(company_id: str) -> int:
