@@ -145,7 +145,9 @@ def _partition_candidates(table: Any, arguments: dict[str, Any]) -> list[Any]:
     items = list((table.items.get(arguments["hash_key"]) or {}).values())
     comparison, bounds = arguments.get("range_comparison"), arguments.get("range_objs") or []
     compare = get_comparison_func(comparison) if comparison else None
-    if compare is None or not bounds or any(bound.type != "S" for bound in bounds) \
+    conditions = arguments.get("range_key_conditions") or []
+    on_the_sort_key = len(conditions) <= 1 and all(name == table.range_key_attr for name, *_ in conditions)
+    if compare is None or not bounds or not on_the_sort_key or any(bound.type != "S" for bound in bounds) \
             or any(item.range_key is None or item.range_key.type != "S" for item in items):
         return _presorted(items, [table.range_key_attr])
     plain = [bound.value for bound in bounds]
