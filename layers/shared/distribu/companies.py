@@ -20,7 +20,6 @@ import re
 from decimal import InvalidOperation
 
 from distribu import audit, clock, dynamo, ids, keys, passwords, sessions
-from distribu.config import get_settings
 from distribu.errors import Conflict, Forbidden, NotFound, ValidationError
 from distribu.permissions import Staff
 
@@ -364,12 +363,13 @@ def delete_company(staff: Staff, *, confirmation: str) -> Deleted:
 
 
 def company_files(company_id: str) -> list[tuple[str, str]]:
-    """Where a company's files live: (bucket, key prefix) of its product images, their unchecked uploads,
-    its CSV imports and their error reports, and its exports."""
-    settings = get_settings()
-    return [(settings.images_bucket, f"images/{company_id}/"), (settings.images_bucket, f"uploads/{company_id}/"),
-            (settings.imports_bucket, f"imports/{company_id}/"), (settings.imports_bucket, f"reports/{company_id}/"),
-            (settings.imports_bucket, f"exports/{company_id}/")]
+    """Where a company's files live, as the modules that keep them say: (bucket, key prefix) of its product
+    images and their unchecked uploads, its CSV imports and their error reports, and its exports."""
+    from distribu import exports, product_images
+    from distribu.imports import records
+
+    return [*product_images.company_files(company_id), *records.company_files(company_id),
+            *exports.company_files(company_id)]
 
 
 def _erase_files(company_id: str) -> int:

@@ -37,9 +37,18 @@ class ExportRequest(BaseModel):
     until: Optional[str] = Field(default=None, description="Orders only: ISO 8601 date or datetime, inclusive.")
 
 
+def _exports_of(company_id: str) -> str:
+    return f"exports/{company_id}/"
+
+
 def export_key(company_id: str, kind: str, export_id: str) -> str:
     """Outside ``imports/``: writing an export notifies nobody."""
-    return f"exports/{company_id}/{kind}/{export_id}.csv"
+    return f"{_exports_of(company_id)}{kind}/{export_id}.csv"
+
+
+def company_files(company_id: str) -> list[tuple[str, str]]:
+    """(bucket, key prefix) of the company's exports."""
+    return [(get_settings().imports_bucket, _exports_of(company_id))]
 
 
 def _partition(company_id: str, prefix: str, entity: str) -> Iterator[dict[str, Any]]:

@@ -83,12 +83,26 @@ def sniff(head: bytes) -> str | None:
 
 # --- where things live -----------------------------------------------------------------------------------
 
+def _uploads_of(company_id: str) -> str:
+    return f"uploads/{company_id}/"
+
+
+def _images_of(company_id: str) -> str:
+    return f"images/{company_id}/"
+
+
 def upload_key(company_id: str, product_id: str, upload_id: str) -> str:
-    return f"uploads/{company_id}/{product_id}/{upload_id}"
+    return f"{_uploads_of(company_id)}{product_id}/{upload_id}"
 
 
 def image_prefix(company_id: str, product_id: str) -> str:
-    return f"images/{company_id}/{product_id}/"
+    return f"{_images_of(company_id)}{product_id}/"
+
+
+def company_files(company_id: str) -> list[tuple[str, str]]:
+    """(bucket, key prefix) of every file kept for the company here: its images and unchecked uploads."""
+    bucket = get_settings().images_bucket
+    return [(bucket, _images_of(company_id)), (bucket, _uploads_of(company_id))]
 
 
 def public_base_url() -> str:

@@ -72,16 +72,31 @@ def import_sk(import_id: str) -> str:
     return f"IMPORT#{import_id}"
 
 
+def _imports_of(company_id: str) -> str:
+    return f"imports/{company_id}/"
+
+
+def _reports_of(company_id: str) -> str:
+    return f"reports/{company_id}/"
+
+
+def company_files(company_id: str) -> list[tuple[str, str]]:
+    """(bucket, key prefix) of every file kept for the company's imports: the uploads, their frozen copies
+    and the error reports."""
+    bucket = get_settings().imports_bucket
+    return [(bucket, _imports_of(company_id)), (bucket, _reports_of(company_id))]
+
+
 def upload_key(company_id: str, kind: str, import_id: str) -> str:
-    return f"imports/{company_id}/{kind}/{import_id}.csv"
+    return f"{_imports_of(company_id)}{kind}/{import_id}.csv"
 
 
 def apply_key(company_id: str, kind: str, import_id: str) -> str:
-    return f"imports/{company_id}/{kind}/{import_id}.apply.csv"
+    return f"{_imports_of(company_id)}{kind}/{import_id}.apply.csv"
 
 
 def report_key(company_id: str, import_id: str) -> str:
-    return f"reports/{company_id}/{import_id}/errors.csv"
+    return f"{_reports_of(company_id)}{import_id}/errors.csv"
 
 
 _OBJECT_KEY = re.compile(r"^imports/(?P<company>[0-9a-z]+)/(?P<kind>products|customers)/(?P<id>[0-9a-z]+)"
